@@ -1,0 +1,93 @@
+"""The plate alphabet and CTC text handling: label encoding and greedy decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Sequence
+
+import numpy as np
+
+DEFAULT_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+BLANK_INDEX = 0
+
+
+class UnknownCharacterError(ValueError):
+    """A label holds a character the model cannot emit (never dropped silently)."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One plate read by greedy CTC decoding."""
+
+    text: str
+    confidence: float  # minimum over the emitted characters of their probability
+    char_confidences: tuple[float, ...]
+
+
+class Charset:
+    """Maps characters to CTC classes; class 0 is the blank, characters follow in order."""
+
+    def __init__(self, characters: str = DEFAULT_CHARACTERS) -> None:
+        if len(set(characters)) != len(characters):
+            raise ValueError(f"charset has repeated characters: {characters!r}")
+        if not characters:
+            raise ValueError("charset is empty")
+        self.characters = characters
+        self._index = {c: i + 1 for i, c in enumerate(characters)}
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.characters) + 1
+
+    def __contains__(self, char: str) -> bool:
+        return char in self._index
+
+    def unknown_characters(self, text: str) -> list[str]:
+        return sorted({c for c in text if c not in self._index})
+
+    def encode(self, text: str) -> list[int]:
+        """Class indices of ``text``; raises on any character outside the charset."""
+        unknown = self.unknown_characters(text)
+        if unknown:
+            raise UnknownCharacterError(
+                f"label {text!r} has characters outside the charset: {''.join(unknown)!r}"
+            )
+        return [self._index[c] for c in text]
+
+    def decode_indices(self, indices: Sequence[int]) -> str:
+        """Text of a label's class indices (no CTC collapsing)."""
+        return "".join(self.characters[i - 1] for i in indices if i != BLANK_INDEX)
+
+    def decode_greedy(self, probs: np.ndarray) -> list[Decoded]:
+        """Best-path CTC decoding of ``probs`` (batch, time, classes): collapse repeats, drop blanks.
+
+        ``probs`` must be probabilities (softmax output), as a NumPy array or a torch tensor.
+        """
+        probs = _as_numpy(probs)
+        best = probs.argmax(axis=-1)
+        best_prob = probs.max(axis=-1)
+        results = []
+        for path, path_prob in zip(best, best_prob):
+            chars, confidences = [], []
+            step = 0
+            for cls, run in groupby(path.tolist()):
+                length = len(list(run))
+                if cls != BLANK_INDEX:
+                    chars.append(self.characters[cls - 1])
+                    confidences.append(float(path_prob[step : step + length].max()))
+                step += length
+            confidence = min(confidences) if confidences else float(path_prob.min())
+            results.append(Decoded("".join(chars), confidence, tuple(confidences)))
+        return results
+
+
+def min_ctc_steps(text: str) -> int:
+    """Time steps CTC needs for ``text``: one per character plus a blank between repeats."""
+    return len(text) + sum(1 for a, b in zip(text, text[1:]) if a == b)
+
+
+def _as_numpy(array) -> np.ndarray:
+    if hasattr(array, "detach"):
+        return array.detach().float().cpu().numpy()
+    return np.asarray(array)

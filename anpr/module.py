@@ -1,0 +1,112 @@
+"""LightningModule: CTC training of a plate reader with sequence and character accuracy."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import lightning as L
+import torch
+from torch import nn
+
+from anpr.charset import Charset, Decoded
+from anpr.metrics import CharacterAccuracy, SequenceAccuracy
+from anpr.models.factory import build_model
+
+LAYOUTS = ("one-line", "two-line")
+
+
+class PlateRecognitionModule(L.LightningModule):
+    """Wraps a network emitting (batch, time, classes) logits with CTC loss, AdamW + OneCycleLR.
+
+    Args:
+        model: the network's config (``_target_`` plus arguments), kept so any checkpoint can be
+            rebuilt without the training code's config files.
+        charset: characters after the CTC blank, in class order.
+        preprocessing: input size and normalization (what inference must reproduce).
+        optimizer: AdamW arguments (``lr``, ``weight_decay``).
+        scheduler: OneCycleLR arguments (``max_lr``, ``pct_start``, ``div_factor``, ...).
+    """
+
+    def __init__(
+        self,
+        model: Mapping[str, Any],
+        charset: str,
+        preprocessing: Mapping[str, Any],
+        optimizer: Mapping[str, Any] | None = None,
+        scheduler: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.charset = Charset(charset)
+        self.net = build_model(model, num_classes=self.charset.num_classes)
+        self.ctc_loss = nn.CTCLoss(blank=0, reduction="mean", zero_infinity=True)
+        self.val_seq_acc = SequenceAccuracy()
+        self.val_char_acc = CharacterAccuracy()
+        self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images)
+
+    def compute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        """CTC loss, always in float32 (half-precision CTC is a known NaN source)."""
+        log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (T, B, C)
+        input_lengths = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
+        return self.ctc_loss(log_probs, batch["targets"], input_lengths, batch["target_lengths"])
+
+    def decode(self, logits: torch.Tensor) -> list[Decoded]:
+        return self.charset.decode_greedy(logits.float().softmax(-1))
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = self.compute_loss(self(batch["images"]), batch)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["texts"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> dict:
+        logits = self(batch["images"])
+        loss = self.compute_loss(logits, batch)
+        preds = [d.text for d in self.decode(logits)]
+        targets = batch["texts"]
+        self.val_seq_acc.update(preds, targets)
+        self.val_char_acc.update(preds, targets)
+        for layout in LAYOUTS:
+            chosen = [i for i, name in enumerate(batch["layouts"]) if name == layout]
+            if chosen:
+                metric = self.val_seq_acc_by_layout[layout.replace("-", "_")]
+                metric.update([preds[i] for i in chosen], [targets[i] for i in chosen])
+        size = len(targets)
+        self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=True)
+        self.log("val/seq_acc", self.val_seq_acc, on_epoch=True, prog_bar=True, batch_size=size)
+        self.log("val/char_acc", self.val_char_acc, on_epoch=True, prog_bar=True, batch_size=size)
+        return {"loss": loss, "preds": preds}
+
+    def on_validation_epoch_end(self) -> None:
+        for key, metric in self.val_seq_acc_by_layout.items():
+            if int(metric.total) > 0:
+                self.log(f"val/seq_acc_{key}", metric.compute())
+            metric.reset()
+
+    def configure_optimizers(self) -> dict:
+        opt = dict(self.hparams.optimizer or {})
+        sched = dict(self.hparams.scheduler or {})
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=opt.get("lr", 1.5e-3), weight_decay=opt.get("weight_decay", 0.02)
+        )
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=sched.get("max_lr", 3e-3),
+            total_steps=int(self.trainer.estimated_stepping_batches),
+            pct_start=sched.get("pct_start", 0.1),
+            anneal_strategy=sched.get("anneal_strategy", "cos"),
+            div_factor=sched.get("div_factor", 10.0),
+            final_div_factor=sched.get("final_div_factor", 100.0),
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Everything inference needs, as plain types, under one key."""
+        checkpoint["anpr"] = {
+            "charset": self.charset.characters,
+            "preprocessing": dict(self.hparams.preprocessing),
+            "model": dict(self.hparams.model),
+            "time_steps": int(getattr(self.net, "time_steps", 0)),
+        }
