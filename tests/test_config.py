@@ -1,0 +1,86 @@
+"""Every preset x hardware combination composes and hands the right knobs to Trainer and data."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hydra.utils import instantiate
+
+from anpr.config import accumulation, micro_batch
+from conftest import compose_train
+
+PRESETS = {"speed": (128, 50, 10000), "balanced": (96, 100, None), "accuracy": (64, 200, None)}
+HARDWARE = {
+    # name: (accelerator, precision, max micro-batch, workers, pin_memory)
+    "cpu": ("cpu", "32-true", 64, None, False),
+    "gpu4gb": ("gpu", "16-mixed", 32, 0, True),
+    "gpu12gb": ("gpu", "16-mixed", 128, 8, True),
+}
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("hardware", HARDWARE)
+def test_preset_and_hardware_compose(preset: str, hardware: str) -> None:
+    cfg = compose_train([f"preset={preset}", f"hardware={hardware}"])
+    batch, epochs, samples = PRESETS[preset]
+    accelerator, precision, max_micro, workers, pin = HARDWARE[hardware]
+
+    assert cfg.trainer.max_epochs == epochs
+    assert cfg.data.max_samples == samples
+    assert cfg.trainer.accelerator == accelerator
+    assert cfg.trainer.precision == precision
+    assert cfg.trainer.devices == 1
+    # The rule: the preset sets the effective batch, the hardware caps the micro-batch.
+    steps = math.ceil(batch / max_micro)
+    assert cfg.trainer.accumulate_grad_batches == steps
+    assert cfg.data.batch_size == math.ceil(batch / steps)
+    assert cfg.data.batch_size * cfg.trainer.accumulate_grad_batches >= batch
+    assert cfg.data.batch_size <= max_micro
+    if workers is not None:
+        assert cfg.data.num_workers == workers
+    assert cfg.data.pin_memory is pin
+
+
+def test_gpu4gb_accumulates_the_accuracy_preset() -> None:
+    cfg = compose_train(["preset=accuracy", "hardware=gpu4gb"])
+    assert (cfg.data.batch_size, cfg.trainer.accumulate_grad_batches) == (32, 2)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_cpu_profile_builds_trainer_and_datamodule(preset: str, rec_dataset) -> None:
+    images_dir, labels_file = rec_dataset
+    cfg = compose_train(
+        [f"preset={preset}", "hardware=cpu", "data=rec", f"data.images_dir={images_dir}",
+         f"data.labels_file={labels_file}", "data.num_workers=0", "paths.output_dir=/tmp/anpr-test"]
+    )
+    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False)
+    datamodule = instantiate(cfg.data)
+    assert trainer.max_epochs == PRESETS[preset][1]
+    assert trainer.accumulate_grad_batches == cfg.trainer.accumulate_grad_batches
+    assert trainer.precision == "32-true"
+    assert type(trainer.accelerator).__name__ == "CPUAccelerator"
+    assert trainer.gradient_clip_val == 1.0
+    assert datamodule.batch_size == cfg.data.batch_size
+    assert datamodule.pin_memory is False
+
+
+def test_batching_rule() -> None:
+    assert (micro_batch(128, 32), accumulation(128, 32)) == (32, 4)
+    assert (micro_batch(96, 128), accumulation(96, 128)) == (96, 1)
+    assert (micro_batch(100, 64), accumulation(100, 64)) == (50, 2)
+    with pytest.raises(ValueError):
+        accumulation(0, 32)
+
+
+def test_default_run_is_the_demo_on_synthetic_plates() -> None:
+    cfg = compose_train([])
+    assert cfg.data._target_.endswith("SynthPlateDataModule")
+    assert cfg.trainer.accelerator == "auto"
+    assert cfg.trainer.max_epochs <= 30
+
+
+def test_overrides_reach_their_groups() -> None:
+    cfg = compose_train(["trainer.max_steps=20", "trainer.limit_val_batches=2", "model.hidden_size=128"])
+    assert cfg.trainer.max_steps == 20 and cfg.trainer.limit_val_batches == 2
+    assert cfg.model.hidden_size == 128
