@@ -1,0 +1,98 @@
+"""Lay glyphs out into a text mask: grouping, separators, spacing and jitter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .fonts import FontChoice, glyph
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How one plate's characters are set; sampled once per plate."""
+
+    font: FontChoice
+    cap: int  # capital height in pixels
+    x_scale: float  # horizontal stretch of every glyph (<1 condenses)
+    char_gap: float  # gap between characters, in cap heights
+    group_gap: float  # extra gap between groups, in cap heights
+    separator: str  # '', '-' or '.' printed between groups
+    monospace: bool  # centre each glyph in a fixed-width cell, as sign painters do
+    jitter: float  # per-character vertical jitter, in cap heights
+    stroke: int  # >0 dilates (bolder), <0 erodes (thinner), in pixels
+
+
+def _scaled(mask: np.ndarray, x_scale: float) -> np.ndarray:
+    width = max(1, round(mask.shape[1] * x_scale))
+    if width == mask.shape[1]:
+        return mask
+    return cv2.resize(mask, (width, mask.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _stroke(mask: np.ndarray, stroke: int) -> np.ndarray:
+    if stroke == 0:
+        return mask
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(stroke) + 1, 2 * abs(stroke) + 1))
+    return cv2.dilate(mask, k) if stroke > 0 else cv2.erode(mask, k)
+
+
+def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> np.ndarray:
+    """One line of text as a uint8 mask; rows run from cap top - pad to baseline + pad."""
+    cap = style.cap
+    cell = None
+    if style.monospace:
+        cell = _scaled(glyph(style.font, "0", cap).mask, style.x_scale).shape[1] * 1.08
+    pieces: list[tuple[int, np.ndarray]] = []  # (x, mask)
+    x = 0.0
+    for gi, group in enumerate(groups):
+        if gi > 0:
+            if style.separator:
+                sep = _scaled(glyph(style.font, style.separator, cap).mask, style.x_scale)
+                x += style.char_gap * cap * 1.5
+                pieces.append((round(x), sep))
+                x += sep.shape[1] + style.char_gap * cap * 1.5
+            else:
+                x += style.group_gap * cap
+        for ci, ch in enumerate(group):
+            if ci > 0 or gi > 0:
+                x += style.char_gap * cap
+            m = _scaled(glyph(style.font, ch, cap).mask, style.x_scale)
+            if cell is not None:
+                w = max(cell, m.shape[1])
+                pieces.append((round(x + (w - m.shape[1]) / 2), m))
+                x += w
+            else:
+                pieces.append((round(x), m))
+                x += m.shape[1]
+    height = pieces[0][1].shape[0]
+    jit = max(1, round(style.jitter * cap)) + max(0, style.stroke)
+    width = round(x) + 2 * jit + 2
+    out = np.zeros((height + 2 * jit, width), np.uint8)
+    for px, m in pieces:
+        dy = int(rng.integers(-round(style.jitter * cap), round(style.jitter * cap) + 1)) if style.jitter else 0
+        region = out[jit + dy : jit + dy + height, jit + px : jit + px + m.shape[1]]
+        np.maximum(region, m[:, : region.shape[1]], out=region)
+    return _stroke(out, style.stroke)
+
+
+def text_block(lines: list[list[str]], style: TextStyle, rng: np.random.Generator,
+               line_gap: float, align: str = "center") -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Stack lines into one mask; returns (mask, [(cap_top_row, baseline_row), ...])."""
+    masks = [line_mask(groups, style, rng) for groups in lines]
+    pad = (masks[0].shape[0] - style.cap) // 2
+    gap = round(line_gap * style.cap)
+    width = max(m.shape[1] for m in masks)
+    height = sum(m.shape[0] for m in masks) - 2 * pad * (len(masks) - 1) + gap * (len(masks) - 1)
+    out = np.zeros((height, width), np.uint8)
+    rows = []
+    y = 0
+    for m in masks:
+        x = (width - m.shape[1]) // 2 if align == "center" else 0
+        region = out[y : y + m.shape[0], x : x + m.shape[1]]
+        np.maximum(region, m, out=region)
+        rows.append((y + pad, y + pad + style.cap))
+        y += m.shape[0] - 2 * pad + gap
+    return out, rows

@@ -1,0 +1,183 @@
+"""Draw a flat, frontal plate: background paint, characters and plate furniture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from . import decor
+from .fonts import FontChoice, available_fonts, glyph
+from .grammar import plate_groups
+from .layout import TextStyle, text_block
+from .schemes import sample_scheme, scheme_colours
+
+CAP = 40  # capital height, in pixels, of the flat plate; the scene rescales later
+
+
+@dataclass
+class Plate:
+    """A flat plate image plus where its characters are."""
+
+    image: np.ndarray  # HxWx3 uint8 BGR
+    alpha: np.ndarray  # HxW uint8 plate shape (rounded corners)
+    text_box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the characters
+    scheme: str
+    font: str
+
+
+@lru_cache(maxsize=1)
+def _font_table() -> tuple[tuple[FontChoice, ...], np.ndarray]:
+    fonts = available_fonts()
+    p = np.array([f.weight for f in fonts], float)
+    return fonts, p / p.sum()
+
+
+def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
+    fonts, p = _font_table()
+    font = fonts[int(rng.choice(len(fonts), p=p))]
+    natural = glyph(font, "0", CAP).mask.shape[1] / CAP
+    lo, hi = (0.5, 0.82) if two_line else (0.44, 0.74)
+    x_scale = float(np.clip(rng.uniform(lo, hi) / natural, 0.6, 1.45))
+    hand = font.kind == "hand"
+    r = rng.random()
+    separator = "" if r > 0.09 else ("-" if r < 0.045 else ".")
+    stroke = 0 if hand else int(rng.choice([-1, 0, 1, 2], p=[0.15, 0.5, 0.25, 0.1]))
+    return TextStyle(
+        font=font,
+        cap=CAP,
+        x_scale=x_scale,
+        char_gap=float(rng.uniform(0.03, 0.2)),
+        group_gap=float(rng.uniform(0.2, 0.75)),
+        separator=separator,
+        monospace=bool(rng.random() < (0.5 if font.kind == "mono" else 0.25)),
+        jitter=float(rng.uniform(0.02, 0.06)) if hand else (float(rng.uniform(0, 0.025)) if rng.random() < 0.2 else 0.0),
+        stroke=stroke,
+    )
+
+
+def split_lines(rng: np.random.Generator, text: str, two_line: bool) -> list[list[str]]:
+    """Groups per printed line; adjacent groups are sometimes run together."""
+    groups = plate_groups(text)
+    if groups[0] == "DL" and rng.random() < 0.3:
+        groups = ["DL" + groups[1]] + groups[2:]  # 'DL4C AF 1234'
+    if two_line:
+        cut = 2 if (len(groups) < 4 or rng.random() < 0.7) else 3
+        if groups[1] == "BH":
+            cut = 2
+        cut = min(cut, len(groups) - 1)
+        lines = [groups[:cut], groups[cut:]]
+    else:
+        lines = [groups]
+    mode = rng.random()
+    keep_p = 1.0 if mode < 0.62 else (0.0 if mode < 0.8 else 0.5)
+    merged = []
+    for line in lines:
+        out = [line[0]]
+        for g in line[1:]:
+            if rng.random() < keep_p:
+                out.append(g)
+            else:
+                out[-1] += g
+        merged.append(out)
+    return merged
+
+
+def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
+    """Render ``text`` on a flat plate at CAP-pixel character height."""
+    scheme = sample_scheme(rng, two_line)
+    bg, fg = scheme_colours(rng, scheme)
+    style = sample_style(rng, two_line)
+    lines = split_lines(rng, text, two_line)
+    mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
+                            align="center" if rng.random() < 0.85 else "left")
+    cols = np.flatnonzero(mask.max(axis=0) > 40)
+    mask = mask[:, cols[0] : cols[-1] + 1]
+    cap = style.cap
+    tw = mask.shape[1]
+    text_h = rows[-1][1] - rows[0][0]
+
+    # Plate geometry around the text block.
+    hsrp = scheme != "rental" and rng.random() < 0.45
+    ind_style = ("strip" if rng.random() < 0.3 else "mark") if hsrp else ("none" if rng.random() < 0.9 else "strip")
+    if two_line:
+        m_top = rng.uniform(0.12, 0.4) * cap
+        m_bot = rng.uniform(0.12, 0.4) * cap
+    else:
+        ph_target = text_h / rng.uniform(0.5, 0.74)
+        slack = ph_target - text_h
+        frac = float(np.clip(rng.normal(0.5, 0.08), 0.25, 0.75))
+        m_top, m_bot = slack * frac, slack * (1 - frac)
+    dealer = rng.random() < 0.22
+    strip_band = dealer and rng.random() < 0.3
+    if dealer:
+        m_bot = max(m_bot, cap * (0.45 if strip_band else 0.38))
+    ph = int(round(text_h + m_top + m_bot))
+    mx_l = rng.uniform(0.18, 0.7) * cap
+    mx_r = mx_l * rng.uniform(0.7, 1.3)
+    ind_w = int(rng.uniform(0.35, 0.55) * ph) if ind_style != "none" and not two_line else (
+        int(rng.uniform(0.25, 0.35) * ph) if ind_style != "none" else 0)
+    if ind_style == "mark":
+        ind_w = int(ind_w * 0.8)
+    pw = int(round(tw + mx_l + mx_r + ind_w))
+    # Keep real plate proportions: one-line about 2.8-5.8:1, two-line 1.45-2.3:1.
+    lo, hi = (1.45, 2.3) if two_line else (2.8, 5.8)
+    if pw < lo * ph:
+        extra = lo * ph - pw
+        mx_l, mx_r, pw = mx_l + extra / 2, mx_r + extra / 2, int(round(lo * ph))
+    elif pw > hi * ph:
+        extra = pw / hi - ph
+        m_top, m_bot, ph = m_top + extra / 2, m_bot + extra / 2, int(round(pw / hi))
+    tx = int(round(mx_l + ind_w))
+    ty = int(round(m_top - rows[0][0]))
+
+    img = np.empty((ph, pw, 3), np.uint8)
+    img[:] = bg.astype(np.uint8)
+
+    radius = int(rng.uniform(0.02, 0.12) * ph)
+    if strip_band:
+        band_c = tuple(int(c) for c in rng.choice([(150, 60, 20), (30, 30, 170), (20, 20, 20)]))
+        y0 = ph - int(cap * 0.4)
+        cv2.rectangle(img, (0, y0), (pw, ph), band_c, -1)
+    if ind_style != "none":
+        inset = max(2, int(0.06 * ph))
+        decor.ind_mark(img, inset, inset, ph - inset, ind_w - inset, style.font if style.font.kind != "hand"
+                       else available_fonts()[-1], rng, strip=ind_style == "strip")
+        if hsrp and rng.random() < 0.35:
+            r = int(ph * rng.uniform(0.08, 0.12))
+            decor.hologram(img, ind_w + r + 2, inset + r + 1, r, rng)
+
+    # Characters: optional emboss shading, then the paint itself.
+    paint_fg = fg
+    if rng.random() < 0.2:  # faded paint
+        paint_fg = fg + (bg - fg) * rng.uniform(0.15, 0.45)
+    if rng.random() < 0.3:
+        d = 1 if rng.random() < 0.7 else 2
+        shade = np.clip(bg * rng.uniform(0.45, 0.75), 0, 255)
+        decor.blend_mask(img, mask, shade, tx + d, ty + d)
+    decor.blend_mask(img, mask, paint_fg, tx, ty)
+
+    if rng.random() < 0.65:
+        inset = int(rng.uniform(0.015, 0.06) * ph)
+        decor.border(img, inset, max(1, int(rng.uniform(0.01, 0.035) * ph)), max(0, radius - inset), fg)
+    if rng.random() < 0.45:
+        r = max(2, int(rng.uniform(0.035, 0.065) * ph))
+        sy = int(rng.uniform(0.1, 0.3) * ph) if rng.random() < 0.8 else ph // 2
+        sx = int(rng.uniform(0.18, 0.32) * pw)
+        decor.screws(img, [(sx, sy), (pw - sx, sy)], r, rng)
+    if dealer:
+        name = decor.dealer_name(rng)
+        dcap = max(4, int(rng.uniform(0.1, 0.16) * ph if not two_line else 0.08 * ph))
+        fonts, _ = _font_table()
+        dmask = decor.small_text(fonts[int(rng.integers(len(fonts)))], name, dcap)
+        if dmask.shape[1] > pw * 0.85:
+            dmask = cv2.resize(dmask, (int(pw * 0.85), dmask.shape[0]))
+        colour = (255, 255, 255) if strip_band else tuple(
+            int(c) for c in rng.choice([(30, 30, 200), (150, 60, 20), (30, 30, 30), (40, 120, 40)]))
+        dy = ph - int(cap * 0.2) - dmask.shape[0] // 2
+        decor.blend_mask(img, dmask, colour, (pw - dmask.shape[1]) // 2, dy)
+
+    box = (tx, ty + rows[0][0], tx + tw, ty + rows[-1][1])
+    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name)
