@@ -188,12 +188,13 @@ def image_findings(
     cache_dir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
-) -> tuple[dict[str, list[Finding]], int, float]:
-    """Findings per image name, the number of images actually scanned (not cached) and the
-    seconds the scan took."""
+) -> tuple[dict[str, list[Finding]], int, int, float]:
+    """Findings per image name, the number of images scanned now, the number taken from the
+    cache and the seconds the scan took."""
     cache = ImageCache(images_dir, Path(cache_dir) if cache_dir is not None else None)
     results: dict[str, ImageFacts | Finding] = {}
     to_scan: list[tuple[str, tuple[int, int]]] = []
+    cached_count = 0
     for name in names:
         path = images_dir / name
         stat = _stat(path)
@@ -205,6 +206,7 @@ def image_findings(
             to_scan.append((name, stat))
         else:
             results[name] = cached
+            cached_count += 1
     if on_start:
         on_start(len(to_scan))
     start = time.perf_counter()
@@ -220,7 +222,7 @@ def image_findings(
         name: facts_findings(result, images_dir / name, limits) if isinstance(result, ImageFacts) else [result]
         for name, result in results.items()
     }
-    return findings, len(to_scan), seconds
+    return findings, len(to_scan), cached_count, seconds
 
 
 # ----------------------------------------------------------------------------- the whole dataset
@@ -236,7 +238,8 @@ class CheckReport:
     issues: list[Issue]
     num_lines: int = 0
     num_images: int = 0  # distinct image names
-    scanned: int = 0  # images decoded now (the others came from the cache)
+    scanned: int = 0  # images checked now
+    cached: int = 0  # images whose result came from the cache (unchanged since the last check)
     scan_seconds: float = 0.0
     time_steps: int | None = None
     _bad_lines: set[int] | None = field(default=None, repr=False)
@@ -296,7 +299,7 @@ def check_dataset(
     parsed = parsed or parse_labels(labels_file)
     issues = list(parsed.issues) + check_label_records(parsed.records, charset, time_steps)
     names = list(dict.fromkeys(r.image_name for r in parsed.records))
-    findings, scanned, seconds = image_findings(
+    findings, scanned, cached, seconds = image_findings(
         images_dir, names, limits, decode, workers, cache_dir, progress, on_start
     )
     for record in parsed.records:
@@ -310,6 +313,7 @@ def check_dataset(
         num_lines=parsed.num_lines,
         num_images=len(names),
         scanned=scanned,
+        cached=cached,
         scan_seconds=seconds,
         time_steps=time_steps,
     )
