@@ -1,0 +1,95 @@
+"""The rec-format dataset on tiny generated data, and its errors on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from anpr.charset import Charset
+from anpr.data import DatasetError, PlateDataModule, PlateDataset, Preprocessor, collate_plates, read_labels
+from conftest import random_plate_texts, write_rec_dataset
+
+
+def make_dataset(images_dir: Path, labels_file: Path) -> PlateDataset:
+    return PlateDataset(read_labels(labels_file), images_dir, Charset(), Preprocessor(32, 128))
+
+
+def test_dataset_reads_images_and_encodes_labels(rec_dataset) -> None:
+    dataset = make_dataset(*rec_dataset)
+    sample = dataset[3]
+    assert sample["image"].shape == (3, 32, 128) and sample["image"].dtype == torch.float32
+    assert Charset().decode_indices(sample["target"].tolist()) == sample["text"]
+    batch = collate_plates([dataset[i] for i in range(4)])
+    assert batch["images"].shape == (4, 3, 32, 128)
+    assert int(batch["target_lengths"].sum()) == len(batch["targets"])
+
+
+def test_missing_image_names_file_and_line(rec_dataset) -> None:
+    images_dir, labels_file = rec_dataset
+    (images_dir / "plate_0005.png").unlink()
+    with pytest.raises(DatasetError, match=r"labels\.txt:6") as err:
+        make_dataset(images_dir, labels_file)
+    assert "plate_0005.png" in str(err.value)
+
+
+def test_unreadable_image_is_an_error_not_a_substitute(rec_dataset) -> None:
+    images_dir, labels_file = rec_dataset
+    (images_dir / "plate_0002.png").write_bytes(b"this is not an image")
+    dataset = make_dataset(images_dir, labels_file)
+    with pytest.raises(DatasetError, match=r"labels\.txt:3.*plate_0002\.png"):
+        dataset[2]
+
+
+def test_label_outside_charset_names_file_and_line(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path, ["KL07AB1234", "MH-12", "DL4CAF1234"])
+    with pytest.raises(DatasetError, match=r"labels\.txt:2.*'-'"):
+        make_dataset(images_dir, labels_file)
+
+
+def test_line_without_tab_names_file_and_line(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a.png\tKL07AB1234\nb.png KL07AB1234\n")
+    with pytest.raises(DatasetError, match=r"labels\.txt:2.*no tab"):
+        read_labels(labels)
+
+
+def test_gray_and_16_bit_images_are_converted(tmp_path: Path) -> None:
+    images_dir = tmp_path / "images"
+    images_dir.mkdir()
+    cv2.imwrite(str(images_dir / "gray.png"), np.full((20, 80), 128, np.uint8))
+    cv2.imwrite(str(images_dir / "deep.png"), np.full((20, 80, 3), 60000, np.uint16))
+    (tmp_path / "labels.txt").write_text("gray.png\tAB12\ndeep.png\tCD34\n")
+    dataset = make_dataset(images_dir, tmp_path / "labels.txt")
+    assert dataset[0]["image"].shape == dataset[1]["image"].shape == (3, 32, 128)
+
+
+def test_split_is_deterministic_and_respects_sample_limit(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(100))
+
+    def split(seed: int, limit=None):
+        dm = PlateDataModule(str(images_dir), str(labels_file), split_seed=seed, max_samples=limit)
+        train, val = dm.split_records()
+        return [r.line_number for r in train], [r.line_number for r in val]
+
+    train, val = split(1)
+    assert len(val) == 15 and len(train) == 85 and not set(train) & set(val)
+    assert split(1) == (train, val)
+    assert split(2) != (train, val)
+    limited_train, limited_val = split(1, limit=40)
+    assert len(limited_train) + len(limited_val) == 40 and len(limited_val) == 6
+
+
+def test_explicit_validation_file_is_used_whole(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path / "train", random_plate_texts(20))
+    val_dir, val_labels = write_rec_dataset(tmp_path / "val", random_plate_texts(7, seed=5))
+    dm = PlateDataModule(
+        str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
+        image_height=32, image_width=128,
+    )
+    dm.setup("fit")
+    assert len(dm.train_set) == 20 and len(dm.val_set) == 7
+    assert dm.val_set[0]["text"] == read_labels(val_labels)[0].text

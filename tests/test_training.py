@@ -1,0 +1,119 @@
+"""Training end to end: a tiny model overfits, train.py leaves checkpoints and logs, resume works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from anpr.data import PlateDataModule
+from anpr.module import PlateRecognitionModule
+from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
+
+OVERFIT_MODEL = {
+    "_target_": "anpr.models.CRNN",
+    "image_height": 32,
+    "image_width": 128,
+    "stem_channels": [16, 32],
+    "stages": [{"out_channels": 48, "blocks": 1, "stride": [2, 2]}, {"out_channels": 64, "blocks": 1, "stride": [2, 1]}],
+    "neck_channels": 64,
+    "hidden_size": 64,
+    "lstm_layers": 1,
+    "dropout": 0.0,
+}
+
+
+def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
+    """Proof that loss, decoding and metrics are wired right: 100% on the training plates."""
+    images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(32, seed=3))
+    datamodule = PlateDataModule(
+        str(images_dir), str(labels_file), val_images_dir=str(images_dir), val_labels_file=str(labels_file),
+        image_height=32, image_width=128, batch_size=32,
+    )
+    module = PlateRecognitionModule(
+        model=OVERFIT_MODEL, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        preprocessing={"image_height": 32, "image_width": 128},
+        scheduler={"max_lr": 1e-2, "pct_start": 0.15},
+    )
+    L.seed_everything(0)
+    trainer = L.Trainer(
+        max_steps=400, max_epochs=-1, check_val_every_n_epoch=400, accelerator="cpu", logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        gradient_clip_val=1.0, num_sanity_val_steps=0,
+    )
+    trainer.fit(module, datamodule=datamodule)
+    (result,) = trainer.validate(module, datamodule=datamodule, verbose=False)
+    assert result["val/seq_acc"] == 1.0
+    assert result["val/char_acc"] == 1.0
+
+
+def scalar_tags(event_dir: Path) -> set[str]:
+    tags = set()
+    for events in event_dir.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        tags |= set(accumulator.Tags()["scalars"]) | {f"image:{t}" for t in accumulator.Tags()["images"]}
+    return tags
+
+
+def train_args(images_dir: Path, labels_file: Path, run_dir: Path, *extra: str) -> list[str]:
+    return [
+        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
+        f"data.labels_file={labels_file}", "hardware=cpu", "preset=speed", "data.num_workers=0",
+        "trainer.log_every_n_steps=1", f"hydra.run.dir={run_dir}", "callbacks.progress_bar=null", "callbacks.early_stopping=null", *TINY_MODEL, *extra,
+    ]
+
+
+def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
+    run_dir = tmp_path / "run"
+    first = run_script(train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=2", "batch_size=16"), tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    checkpoints = {p.name for p in (run_dir / "checkpoints").iterdir()}
+    assert any(n.startswith("best_sequence_accuracy") for n in checkpoints)
+    assert any(n.startswith("best_character_accuracy") for n in checkpoints)
+    assert "last.ckpt" in checkpoints
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    tags = scalar_tags(run_dir / "tensorboard")
+    for tag in ["train/loss_step", "val/loss", "val/seq_acc", "val/char_acc", "image:val/predictions"]:
+        assert tag in tags, tags
+    assert any(t.startswith("lr") for t in tags), tags
+
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["anpr"]["charset"] == "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    assert ckpt["anpr"]["preprocessing"]["image_height"] == 32
+    assert ckpt["anpr"]["model"]["_target_"] == "anpr.models.CRNN"
+    assert ckpt["global_step"] == 6  # 2 epochs x ceil(41 train samples / 16)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert "val/seq_acc" in metrics and "best/val/seq_acc" in metrics
+
+
+def test_killed_run_resumes_from_last_checkpoint_and_continues_the_global_step(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
+    run_dir = tmp_path / "run"
+    args = train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=40", "batch_size=16")
+    process = subprocess.Popen([sys.executable, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 300
+    while not last.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    process.kill()  # SIGKILL: no chance to save anything more
+    process.wait()
+    killed_at = torch.load(last, weights_only=True)["global_step"]
+    assert 0 < killed_at < 40 * 3, "the run should have been killed mid-training"
+
+    resumed = run_script([*args, "ckpt_path=last"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    final = torch.load(last, weights_only=True)
+    assert final["global_step"] == 40 * 3
+    assert final["epoch"] == 39
+    assert f"Epoch {killed_at // 3}/40" not in resumed.stdout  # finished epochs are not redone
+    assert f"Epoch {killed_at // 3 + 1}/40" in resumed.stdout
