@@ -105,7 +105,7 @@ def _photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     k = np.ones(3, np.float32)
     b = np.zeros(3, np.float32)
     if rng.random() < 0.5:  # colour cast and exposure
-        k *= rng.uniform(0.93, 1.07, 3) * rng.uniform(0.8, 1.15)
+        k *= rng.uniform(0.95, 1.05, 3) * rng.uniform(0.8, 1.15)
         b += rng.uniform(-15, 15)
     if rng.random() < 0.2:  # haze / faded contrast
         c = rng.uniform(0.5, 0.9)

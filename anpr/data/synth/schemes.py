@@ -13,6 +13,7 @@ SCHEMES = {
     "rental": ((25, 25, 25), (30, 210, 245), 0.06, 0.06),
 }
 SCHEME_NAMES = tuple(SCHEMES)
+_WHITE_TINTS = ((-22, -4, 6), (10, 2, -10), (-6, 6, -6))  # BGR offsets
 
 
 def sample_scheme(rng: np.random.Generator, two_line: bool) -> str:
@@ -31,7 +32,9 @@ def scheme_colours(rng: np.random.Generator, name: str) -> tuple[np.ndarray, np.
     if name == "private":
         # Whites range from bluish reflective sheeting to cream and dirty grey.
         level = rng.uniform(190, 255)
-        tint = rng.normal(0, 7, 3) + (np.array([-14, -4, 6]) * rng.uniform(0, 1) if rng.random() < 0.3 else 0)
+        tint = rng.normal(0, 2.5, 3)
+        if rng.random() < 0.45:  # cream, bluish or greenish-grey whites; never magenta
+            tint += np.array(_WHITE_TINTS[int(rng.integers(len(_WHITE_TINTS)))]) * rng.uniform(0.3, 1)
         bg_c = np.clip(level + tint, 0, 255)
         fg_c = np.clip(rng.uniform(0, 70) + rng.normal(0, 5, 3), 0, 255)
         return bg_c, fg_c
