@@ -1,0 +1,47 @@
+"""Reading many image files in batches, turning every failure into a record instead of a crash."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+from anpr.data.images import ImageReadError, read_image
+from anpr.inference.reader import PlateReader
+from anpr.inference.sources import Input
+
+
+def predict_files(
+    reader: PlateReader,
+    inputs: Sequence[Input],
+    batch_size: int = 32,
+    on_progress: Callable[[int], Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One record per input, in input order.
+
+    A read plate is ``{"path", "text", "confidence", "valid_format"}``; anything that failed
+    (no such file, undecodable image, ...) is ``{"path", "error"}``. ``on_progress(n)`` is
+    called after each batch with the number of inputs it handled.
+    """
+    for start in range(0, len(inputs), max(1, batch_size)):
+        chunk = inputs[start : start + batch_size]
+        records: list[dict[str, Any] | None] = [None] * len(chunk)
+        images, slots = [], []
+        for i, item in enumerate(chunk):
+            if item.error:
+                records[i] = {"path": item.path, "error": item.error}
+                continue
+            try:
+                images.append(read_image(item.path))
+                slots.append(i)
+            except (ImageReadError, OSError, ValueError) as err:
+                records[i] = {"path": item.path, "error": str(err)}
+        if images:
+            for i, plate in zip(slots, reader.read(images, rgb=True, batch_size=len(images))):
+                records[i] = {
+                    "path": chunk[i].path,
+                    "text": plate.text,
+                    "confidence": round(float(plate.confidence), 6),
+                    "valid_format": bool(plate.valid_format),
+                }
+        if on_progress is not None:
+            on_progress(len(chunk))
+        yield from records  # type: ignore[misc]

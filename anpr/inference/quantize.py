@@ -1,0 +1,237 @@
+"""Static int8 quantization with ONNX Runtime, and the measurement that decides whether it pays.
+
+Calibration data are synthetic plates put through the model's own :class:`Preprocessor`.
+Dynamic quantization is not offered: on x86 its ``ConvInteger`` kernels made the seed network
+several times slower than fp32. Static quantization (``QOperator`` ``QLinearConv`` or ``QDQ``,
+per-channel weights) is measured instead, and :func:`choose_int8` only accepts a variant that is
+faster than fp32 at batch 1 and at batch 64 on the machine that measures it, without losing accuracy.
+ONNX Runtime has no static int8 LSTM kernel, so the LSTM stays float in every variant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, onnx_session
+from anpr.inference.sources import sample_plates
+from anpr.inference.timing import median_seconds
+
+QUANT_FORMATS = ("qoperator", "qdq")
+META_QUANTIZATION = "anpr.quantization"
+# Different synthetic plates calibrate and judge a quantized model.
+CALIBRATION_SEED, EVAL_SEED = 1, 2
+
+
+def plate_batch(info: ModelInfo, count: int, seed: int) -> tuple[np.ndarray, list[str] | None, str]:
+    """``count`` synthetic plates preprocessed exactly as for inference, their texts, their source."""
+    images, texts, source = sample_plates(count, seed)
+    reader = PlateReader(backend=None, info=info)
+    return reader.preprocess(images), texts, source
+
+
+def quantize_static_int8(
+    fp32_path: str | Path,
+    out_path: str | Path,
+    calibration: np.ndarray,
+    quant_format: str = "qoperator",
+    per_channel: bool = True,
+    calibration_batch: int = 16,
+) -> Path:
+    """Write a statically quantized copy of ``fp32_path`` (uint8 activations, int8 weights).
+
+    Args:
+        calibration: preprocessed plates (N, 3, H, W) whose activation ranges set the scales.
+        quant_format: ``qoperator`` (QLinearConv etc.) or ``qdq`` (Quantize/DequantizeLinear pairs).
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from anpr.export import read_metadata, set_metadata
+
+    if quant_format not in QUANT_FORMATS:
+        raise ValueError(f"quant_format must be one of {QUANT_FORMATS}, got {quant_format!r}")
+    batches = [calibration[i : i + calibration_batch] for i in range(0, len(calibration), calibration_batch)]
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter({"images": np.ascontiguousarray(b, dtype=np.float32)} for b in batches)
+
+        def get_next(self):
+            return next(self.items, None)
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a warning per integer tensor it skips
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            prepared = Path(tmp) / "prepared.onnx"
+            quant_pre_process(str(fp32_path), str(prepared))
+            quantize_static(
+                str(prepared),
+                str(out_path),
+                Batches(),
+                quant_format=QuantFormat.QOperator if quant_format == "qoperator" else QuantFormat.QDQ,
+                per_channel=per_channel,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+            )
+    finally:
+        root.setLevel(level)
+    model = onnx.load(str(out_path))
+    settings = {"method": "static", "format": quant_format, "per_channel": per_channel,
+                "calibration_plates": int(len(calibration))}
+    set_metadata(model, {**read_metadata(fp32_path), META_QUANTIZATION: json.dumps(settings)})
+    onnx.save(model, str(out_path))
+    return out_path
+
+
+@dataclass
+class Measurement:
+    """Speed and accuracy of one ONNX file on this machine."""
+
+    name: str
+    path: str
+    size_mb: float
+    latency_ms: float  # batch 1, median
+    throughput: float  # plates/s at the throughput batch
+    agreement: float | None = None  # share of decoded strings equal to fp32's
+    sequence_accuracy: float | None = None  # against the synthetic plates' truth, when known
+
+
+def measure_onnx(
+    name: str, path: str | Path, info: ModelInfo, batch: np.ndarray, texts: Sequence[str] | None,
+    reference_texts: Sequence[str] | None = None, threads: int | None = None,
+    throughput_batch: int = 64, repeats: int = 20,
+) -> tuple[Measurement, list[str]]:
+    """Time ``path`` at batch 1 and ``throughput_batch``, and read ``batch`` with it."""
+    reader = PlateReader(OnnxBackend(onnx_session(path, threads)), info)
+    predicted = [r.text for r in _read_preprocessed(reader, batch, throughput_batch)]
+    one, many = batch[:1], _tile(batch, throughput_batch)
+    latency = median_seconds(lambda: reader.logits(one), warmup=5, repeats=repeats)
+    per_batch = median_seconds(lambda: reader.logits(many), warmup=2, repeats=max(3, repeats // 4))
+    m = Measurement(
+        name=name, path=str(path), size_mb=Path(path).stat().st_size / 1e6,
+        latency_ms=latency * 1e3, throughput=throughput_batch / per_batch,
+        agreement=_share_equal(predicted, reference_texts) if reference_texts is not None else None,
+        sequence_accuracy=_share_equal(predicted, texts) if texts is not None else None,
+    )
+    return m, predicted
+
+
+def choose_int8(
+    fp32: Measurement, candidates: Sequence[Measurement], min_speedup: float = 1.05,
+    max_accuracy_drop: float = 0.01, min_agreement: float = 0.98,
+) -> tuple[Measurement | None, list[str]]:
+    """The fastest int8 variant that beats fp32 at batch 1 and at the throughput batch and keeps
+    accuracy; ``None`` if there is none. Also returns a line per candidate saying why."""
+    notes, accepted = [], []
+    for c in candidates:
+        speed1, speed_n = fp32.latency_ms / c.latency_ms, c.throughput / fp32.throughput
+        problems = []
+        if speed1 < min_speedup:
+            problems.append(f"not faster at batch 1 ({speed1:.2f}x)")
+        if speed_n < min_speedup:
+            problems.append(f"not faster at the throughput batch ({speed_n:.2f}x)")
+        if c.sequence_accuracy is not None and fp32.sequence_accuracy is not None:
+            drop = fp32.sequence_accuracy - c.sequence_accuracy
+            if drop > max_accuracy_drop:
+                problems.append(f"sequence accuracy drops {drop:.1%} (> {max_accuracy_drop:.1%})")
+        elif c.agreement is not None and c.agreement < min_agreement:
+            problems.append(f"only {c.agreement:.1%} of reads agree with fp32 (< {min_agreement:.0%})")
+        verdict = "rejected: " + "; ".join(problems) if problems else "acceptable"
+        notes.append(f"{c.name}: {speed1:.2f}x at batch 1, {speed_n:.2f}x throughput; {verdict}")
+        if not problems:
+            accepted.append((speed1 * speed_n, c))
+    best = max(accepted, key=lambda pair: pair[0])[1] if accepted else None
+    return best, notes
+
+
+def measurement_dict(m: Measurement) -> dict:
+    return asdict(m)
+
+
+def _read_preprocessed(reader: PlateReader, batch: np.ndarray, size: int):
+    out = []
+    for start in range(0, len(batch), size):
+        out.extend(reader.decode(reader.logits(batch[start : start + size])))
+    return out
+
+
+def _tile(batch: np.ndarray, size: int) -> np.ndarray:
+    reps = -(-size // max(1, len(batch)))
+    return np.ascontiguousarray(np.concatenate([batch] * reps)[:size])
+
+
+def _share_equal(a: Sequence[str], b: Sequence[str]) -> float:
+    return sum(x == y for x, y in zip(a, b)) / max(1, len(b))
+
+
+@dataclass
+class Int8Report:
+    """What the int8 search measured, what it chose and where the file went (if anywhere)."""
+
+    fp32: Measurement
+    candidates: list[Measurement]
+    chosen: Measurement | None
+    notes: list[str]
+    written: Path | None
+    images_source: str
+    threads: int | None
+
+    def table(self) -> str:
+        rows = [
+            "| model | size (MB) | batch 1 (ms/plate) | batch 64 (plates/s) | reads = fp32 | seq. acc. (synthetic) |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for m in [self.fp32, *self.candidates]:
+            agree = "-" if m.agreement is None else f"{m.agreement:.1%}"
+            acc = "-" if m.sequence_accuracy is None else f"{m.sequence_accuracy:.1%}"
+            rows.append(f"| {m.name} | {m.size_mb:.1f} | {m.latency_ms:.2f} | {m.throughput:.0f} | {agree} | {acc} |")
+        return "\n".join(rows)
+
+
+def build_int8(
+    fp32_path: str | Path, info: ModelInfo, out_path: str | Path, threads: int | None = None,
+    calibration_size: int = 128, eval_size: int = 256, formats: Sequence[str] = QUANT_FORMATS,
+    force: bool = False, repeats: int = 20, max_accuracy_drop: float = 0.01,
+) -> Int8Report:
+    """Quantize ``fp32_path`` in each format, measure everything side by side, keep the best.
+
+    The int8 file is written to ``out_path`` only when a variant is faster than fp32 at batch 1
+    and batch 64 and keeps accuracy (see :func:`choose_int8`); with ``force`` the fastest variant
+    is written regardless (callers must warn).
+    """
+    import shutil
+
+    calibration, _, source = plate_batch(info, calibration_size, seed=CALIBRATION_SEED)
+    eval_batch, texts, _ = plate_batch(info, eval_size, seed=EVAL_SEED)
+    fp32, fp32_texts = measure_onnx("fp32", fp32_path, info, eval_batch, texts, None, threads, repeats=repeats)
+    fp32.agreement = 1.0
+    candidates: list[Measurement] = []
+    written = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in formats:
+            path = quantize_static_int8(fp32_path, Path(tmp) / f"int8_{fmt}.onnx", calibration, fmt)
+            m, _ = measure_onnx(f"int8 static {fmt}", path, info, eval_batch, texts, fp32_texts, threads,
+                                repeats=repeats)
+            candidates.append(m)
+        chosen, notes = choose_int8(fp32, candidates, max_accuracy_drop=max_accuracy_drop)
+        keep = chosen or (max(candidates, key=lambda c: c.throughput / c.latency_ms) if force and candidates else None)
+        if keep is not None:
+            out_path = Path(out_path)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(keep.path, out_path)
+            written = out_path
+    for m in candidates:
+        m.path = str(written) if written and m is keep else ""
+    return Int8Report(fp32, candidates, chosen, notes, written, source, threads)

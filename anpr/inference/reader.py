@@ -1,0 +1,274 @@
+"""Reading plates with a trained model: a Lightning checkpoint or an exported ONNX file.
+
+Both back ends share one front end: images (paths or arrays, any size, gray or colour) go
+through :class:`anpr.data.images.Preprocessor`, exactly the validation preprocessing, and the
+logits are decoded greedily by :class:`anpr.charset.Charset`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from anpr.charset import Charset
+from anpr.data.images import Preprocessor, read_image, to_rgb8
+from anpr.data.synth.grammar import is_valid_plate
+
+CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
+ONNX_SUFFIXES = (".onnx",)
+
+# Keys of the ONNX metadata_props that make an exported file self-describing.
+META_CHARSET = "anpr.charset"
+META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, mean, std
+META_MODEL = "anpr.model"  # JSON: the network config the file was exported from
+META_TIME_STEPS = "anpr.time_steps"
+META_VERSION = "anpr.version"
+
+
+class CheckpointError(ValueError):
+    """A model file that cannot be used to read plates (wrong format, missing metadata)."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """A checkpoint holding objects beyond plain tensors and containers: it is not loaded,
+    because unpickling arbitrary objects can run code."""
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate as read by a model."""
+
+    text: str
+    confidence: float  # minimum over the read characters of their probability
+    valid_format: bool  # the text follows an Indian plate format (anpr.data.synth.grammar)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file says about itself: enough to preprocess and decode."""
+
+    charset: str
+    preprocessing: dict[str, Any]  # image_height, image_width, mean, std
+    model: dict[str, Any]
+    time_steps: int = 0
+
+    @property
+    def preprocessor(self) -> Preprocessor:
+        p = self.preprocessing
+        return Preprocessor(p["image_height"], p["image_width"], p["mean"], p["std"])
+
+    def onnx_metadata(self) -> dict[str, str]:
+        from anpr import __version__
+
+        return {
+            META_CHARSET: self.charset,
+            META_PREPROCESSING: json.dumps(self.preprocessing),
+            META_MODEL: json.dumps(self.model),
+            META_TIME_STEPS: str(self.time_steps),
+            META_VERSION: __version__,
+        }
+
+    @classmethod
+    def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> "ModelInfo":
+        missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
+        if missing:
+            raise CheckpointError(
+                f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
+                "so the file carries its charset and preprocessing"
+            )
+        pre = json.loads(meta[META_PREPROCESSING])
+        return cls(
+            charset=meta[META_CHARSET],
+            preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
+            model=json.loads(meta.get(META_MODEL, "{}")),
+            time_steps=int(meta.get(META_TIME_STEPS, 0)),
+        )
+
+
+def load_checkpoint(path: str | Path) -> tuple[Any, ModelInfo]:
+    """Rebuild the network of a training checkpoint, loading it with ``weights_only=True``.
+
+    Returns ``(network in eval mode, ModelInfo)``. Only tensors and plain containers are
+    unpickled, so a checkpoint from a stranger cannot run code; anything else raises
+    :class:`UnsafeCheckpointError` (there is no silent fallback to unsafe loading).
+    """
+    import torch
+
+    from anpr.models.factory import build_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise UnsafeCheckpointError(
+            f"{path}: refused to load: it holds objects that are not plain tensors/containers "
+            f"(torch.load weights_only=True said: {str(err).splitlines()[0]}). "
+            "Only load such a file if you trust its author, and re-save its state_dict."
+        ) from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({err})") from err
+    info = checkpoint_info(checkpoint, path)
+    state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"{path}: no 'state_dict' in the checkpoint")
+    net_state = {k[len("net.") :]: v for k, v in state.items() if k.startswith("net.")}
+    if not net_state:
+        raise CheckpointError(f"{path}: the state_dict has no 'net.' weights (not an anpr checkpoint?)")
+    net = build_model(info.model, num_classes=Charset(info.charset).num_classes)
+    net.load_state_dict(net_state)
+    return net.eval(), info
+
+
+def checkpoint_info(checkpoint: Any, source: Path | str = "checkpoint") -> ModelInfo:
+    """The ``anpr`` block training writes (or the hyperparameters, for older checkpoints)."""
+    block = checkpoint.get("anpr") if isinstance(checkpoint, dict) else None
+    if block is None and isinstance(checkpoint, dict):
+        block = checkpoint.get("hyper_parameters")
+    if not isinstance(block, Mapping) or not {"charset", "preprocessing", "model"} <= set(block):
+        raise CheckpointError(
+            f"{source}: no charset/preprocessing/model config in the checkpoint "
+            "(expected a checkpoint written by scripts/train.py)"
+        )
+    pre = dict(block["preprocessing"])
+    return ModelInfo(
+        charset=str(block["charset"]),
+        preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
+        model=dict(block["model"]),
+        time_steps=int(block.get("time_steps", 0) or 0),
+    )
+
+
+class TorchBackend:
+    """Logits from a PyTorch network (eager mode, CPU unless moved)."""
+
+    name = "pytorch"
+
+    def __init__(self, net: Any, device: str = "cpu") -> None:
+        self.net = net.eval().to(device)
+        self.device = device
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.net(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+
+
+class OnnxBackend:
+    """Logits from an ONNX Runtime session (input ``images``, output ``logits``)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.input_name = session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
+def onnx_session(path: str | Path, threads: int | None = None) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class PlateReader:
+    """Reads batches of plate crops with a model and the model's own preprocessing.
+
+    Use :meth:`from_path` (``.ckpt``/``.pt``/``.pth`` checkpoints or ``.onnx`` files). Arrays are
+    taken as BGR, as OpenCV loads them, unless ``rgb=True``; gray, RGBA and 16-bit are converted.
+    """
+
+    def __init__(self, backend: Any, info: ModelInfo, source: str = "") -> None:
+        self.backend = backend
+        self.info = info
+        self.charset = Charset(info.charset)
+        self.preprocessor = info.preprocessor
+        self.source = source
+
+    @classmethod
+    def from_path(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix in ONNX_SUFFIXES:
+            return cls.from_onnx(path, threads)
+        if suffix in CHECKPOINT_SUFFIXES:
+            return cls.from_checkpoint(path, threads)
+        raise CheckpointError(
+            f"{path}: unknown model file type {suffix!r} (expected {CHECKPOINT_SUFFIXES + ONNX_SUFFIXES})"
+        )
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+        if threads:
+            import torch
+
+            torch.set_num_threads(int(threads))
+        net, info = load_checkpoint(path)
+        return cls(TorchBackend(net), info, str(path))
+
+    @classmethod
+    def from_onnx(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+        if not Path(path).is_file():
+            raise CheckpointError(f"ONNX file not found: {path}")
+        session = onnx_session(path, threads)
+        info = ModelInfo.from_onnx_metadata(session.get_modelmeta().custom_metadata_map, str(path))
+        return cls(OnnxBackend(session), info, str(path))
+
+    def load(self, image: str | Path | np.ndarray, rgb: bool = False) -> np.ndarray:
+        """One image (a path, or an array: BGR unless ``rgb``) as HxWx3 uint8 RGB."""
+        if isinstance(image, (str, Path)):
+            return read_image(image)
+        array = np.asarray(image)
+        if array.size == 0:
+            raise ValueError(f"empty image array of shape {array.shape}")
+        return to_rgb8(array, assume_bgr=not rgb)
+
+    def preprocess(self, images: Iterable[str | Path | np.ndarray], rgb: bool = False) -> np.ndarray:
+        """A (batch, 3, H, W) float32 model input, made exactly as validation makes it."""
+        tensors = [self.preprocessor(self.load(image, rgb)) for image in images]
+        if not tensors:
+            h, w = self.preprocessor.image_height, self.preprocessor.image_width
+            return np.zeros((0, 3, h, w), np.float32)
+        return np.ascontiguousarray(np.stack(tensors), dtype=np.float32)
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        return self.backend(np.ascontiguousarray(batch, dtype=np.float32))
+
+    def decode(self, logits: np.ndarray) -> list[PlateRead]:
+        probs = softmax(logits)
+        return [PlateRead(d.text, d.confidence, is_valid_plate(d.text)) for d in self.charset.decode_greedy(probs)]
+
+    def read(
+        self, images: Sequence[str | Path | np.ndarray] | np.ndarray, rgb: bool = False, batch_size: int = 64
+    ) -> list[PlateRead]:
+        """Read every image; a single array or path is read as a batch of one."""
+        if isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim in (2, 3)):
+            images = [images]
+        images = list(images)
+        results: list[PlateRead] = []
+        for start in range(0, len(images), max(1, batch_size)):
+            batch = self.preprocess(images[start : start + batch_size], rgb)
+            results.extend(self.decode(self.logits(batch)))
+        return results
+
+    def read_one(self, image: str | Path | np.ndarray, rgb: bool = False) -> PlateRead:
+        return self.read([image], rgb)[0]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
