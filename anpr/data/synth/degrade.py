@@ -8,6 +8,9 @@ import cv2
 import numpy as np
 
 
+_LUMA = np.float32([0.114, 0.587, 0.299])  # BGR weights of grey
+
+
 @lru_cache(maxsize=1)
 def _grain() -> np.ndarray:
     """A fixed noise tile; random windows of it give paint and sheeting texture cheaply."""
@@ -86,7 +89,7 @@ def _blur(rng: np.random.Generator, img: np.ndarray, cap_px: float, cap_out: flo
         rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1)
         k = cv2.warpAffine(k, rot, (length, length))
         return cv2.filter2D(img, -1, k / max(k.sum(), 1e-6))
-    sigma_out = max(0.5, rng.uniform(0.01, 0.045) * cap_out)
+    sigma_out = max(0.5, rng.uniform(0.01, 0.035) * cap_out)
     return cv2.GaussianBlur(img, (0, 0), sigma_out * to_canon)
 
 
@@ -105,7 +108,7 @@ def _photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     k = np.ones(3, np.float32)
     b = np.zeros(3, np.float32)
     if rng.random() < 0.5:  # colour cast and exposure
-        k *= rng.uniform(0.95, 1.05, 3) * rng.uniform(0.8, 1.15)
+        k *= rng.uniform(0.95, 1.05, 3) * rng.uniform(0.85, 1.2)
         b += rng.uniform(-15, 15)
     if rng.random() < 0.2:  # haze / faded contrast
         c = rng.uniform(0.5, 0.9)
@@ -116,8 +119,12 @@ def _photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
         d = rng.uniform(0.25, 0.5) * np.float32([0.85, 0.95, 1.1])
         k *= d
         b = b * d + rng.uniform(0, 15)
-    if not (np.all(k == 1) and np.all(b == 0)):
-        out = cv2.transform(out, np.hstack([np.diag(k), b[:, None]]).astype(np.float32))
+    mix = np.diag(k)
+    if rng.random() < 0.6:  # washed-out camera colour: pull towards grey
+        sat = rng.uniform(0.3, 0.9)
+        mix = mix @ (sat * np.eye(3) + (1 - sat) * np.tile(_LUMA, (3, 1)))
+    if not (np.allclose(mix, np.eye(3)) and np.all(b == 0)):
+        out = cv2.transform(out, np.hstack([mix, b[:, None]]).astype(np.float32))
     if rng.random() < 0.1:
         glare = _glare(rng, h, w).astype(np.uint8)
         out = cv2.add(out, cv2.merge([glare, glare, glare]))
@@ -134,7 +141,7 @@ def degrade(rng: np.random.Generator, img: np.ndarray, cap_px: float, out_h: int
     h, w = out.shape[:2]
     out_w = max(8, round(w * out_h / h))
     cap_out = cap_px * out_h / h
-    if rng.random() < 0.55:
+    if rng.random() < 0.4:
         out = _blur(rng, out, cap_px, cap_out)
     if rng.random() < 0.2 and cap_out > 12:  # low-resolution source, upsampled later
         low_h = max(10, int(out_h * rng.uniform(max(0.3, 9 / cap_out), 0.75)))
@@ -146,7 +153,7 @@ def degrade(rng: np.random.Generator, img: np.ndarray, cap_px: float, out_h: int
         out = cv2.resize(out, (out_w, out_h), interpolation=cv2.INTER_AREA)
         out = _photometric(rng, out)
 
-    if rng.random() < 0.25:  # phone-camera sharpening halos
+    if rng.random() < 0.35:  # phone-camera sharpening halos
         soft = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.8, 2.0))
         amount = rng.uniform(0.5, 1.5)
         out = cv2.addWeighted(out, 1 + amount, soft, -amount, 0)

@@ -47,18 +47,19 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
         cell = _scaled(glyph(style.font, "0", cap).mask, style.x_scale).shape[1] * 1.08
     pieces: list[tuple[int, np.ndarray]] = []  # (x, mask)
     x = 0.0
+    gap = style.char_gap * cap + 2 * max(0, style.stroke)  # dilation must not merge glyphs
     for gi, group in enumerate(groups):
         if gi > 0:
             if style.separator:
                 sep = _scaled(glyph(style.font, style.separator, cap).mask, style.x_scale)
-                x += style.char_gap * cap * 1.5
+                x += gap * 1.5
                 pieces.append((round(x), sep))
-                x += sep.shape[1] + style.char_gap * cap * 1.5
+                x += sep.shape[1] + gap * 1.5
             else:
                 x += style.group_gap * cap
         for ci, ch in enumerate(group):
             if ci > 0 or gi > 0:
-                x += style.char_gap * cap
+                x += gap
             m = _scaled(glyph(style.font, ch, cap).mask, style.x_scale)
             if cell is not None:
                 w = max(cell, m.shape[1])

@@ -6,11 +6,11 @@ import numpy as np
 
 # name: (background BGR, text BGR, share of one-line plates, share of two-line plates)
 SCHEMES = {
-    "private": ((245, 245, 245), (20, 20, 20), 0.68, 0.42),
-    "commercial": ((20, 200, 245), (20, 20, 20), 0.16, 0.40),
-    "ev_private": ((60, 150, 30), (250, 250, 250), 0.06, 0.06),
-    "ev_commercial": ((60, 150, 30), (30, 215, 250), 0.05, 0.06),
-    "rental": ((25, 25, 25), (30, 210, 245), 0.06, 0.06),
+    "private": ((245, 245, 245), (20, 20, 20), 0.74, 0.42),
+    "commercial": ((20, 200, 245), (20, 20, 20), 0.14, 0.40),
+    "ev_private": ((60, 150, 30), (250, 250, 250), 0.04, 0.06),
+    "ev_commercial": ((60, 150, 30), (30, 215, 250), 0.04, 0.06),
+    "rental": ((25, 25, 25), (30, 210, 245), 0.04, 0.06),
 }
 SCHEME_NAMES = tuple(SCHEMES)
 _WHITE_TINTS = ((-22, -4, 6), (10, 2, -10), (-6, 6, -6))  # BGR offsets
@@ -41,6 +41,6 @@ def scheme_colours(rng: np.random.Generator, name: str) -> tuple[np.ndarray, np.
     if name == "commercial":
         # From lemon yellow to the deep orange-yellow of painted auto plates.
         g = rng.uniform(150, 225)
-        bg_c = np.clip(np.array([rng.uniform(0, 80), g, rng.uniform(215, 255)]), 0, 255)
+        bg_c = np.clip(np.array([rng.uniform(15, 110), g, rng.uniform(210, 255)]), 0, 255)
         return bg_c, _jitter(rng, fg, 12)
     return _jitter(rng, bg, 14), _jitter(rng, fg, 12)

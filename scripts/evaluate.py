@@ -1,0 +1,81 @@
+"""Evaluate a checkpoint (.ckpt) or ONNX model (.onnx) on a labelled plate set.
+
+    python scripts/evaluate.py model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
+
+Writes metrics.json (sequence/character accuracy, by plate format, by layout, character
+confusions), predictions.tsv and worst_mistakes.png to --out, and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
+    p.add_argument("--images-dir", type=Path, required=True, help="folder the labels' image names are relative to")
+    p.add_argument("--labels-file", type=Path, required=True, help="lines 'image_name<TAB>TEXT'")
+    p.add_argument("--layouts-file", type=Path, default=None,
+                   help="lines 'image_name<TAB>one-line|two-line' (default: layout.tsv beside the images "
+                        "folder or the labels file, if present)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: outputs/evaluate/<model>-<date_time>)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
+    p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from anpr.data.labels import DatasetError
+    from anpr.evaluation import evaluate, find_layouts_file, write_report
+    from anpr.inference import CheckpointError, PlateReader
+
+    console, err = Console(), Console(stderr=True)
+    layouts_file = args.layouts_file or find_layouts_file(args.images_dir, args.labels_file)
+    out = args.out or Path("outputs/evaluate") / f"{args.model.stem}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
+    try:
+        reader = PlateReader.from_path(args.model, threads=args.threads)
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Evaluating", total=None)
+            metrics, samples = evaluate(reader, args.images_dir, args.labels_file, layouts_file, args.batch_size,
+                                        on_progress=lambda n: progress.advance(task, n))
+    except (CheckpointError, DatasetError) as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        return 2
+    written = write_report(metrics, samples, args.images_dir, out, args.worst)
+
+    table = Table(title=f"{args.model} on {args.labels_file}")
+    for column in ("group", "plates", "sequence acc.", "character acc."):
+        table.add_column(column, justify="left" if column == "group" else "right")
+
+    def row(name: str, m: dict) -> None:
+        table.add_row(name, str(m["num_samples"]), f"{m['sequence_accuracy']:.2%}", f"{m['character_accuracy']:.2%}")
+
+    row("all", metrics)
+    for name, m in metrics["by_format"].items():
+        row(f"format: {name}", m)
+    for name, m in metrics["by_layout"].items():
+        row(f"layout: {name}", m)
+    console.print(table)
+    if layouts_file:
+        console.print(f"Layouts from {layouts_file}")
+    if metrics["confusions"]:
+        top = ", ".join(f"{c['truth'] or '∅'}→{c['pred'] or '∅'} ×{c['count']}" for c in metrics["confusions"][:10])
+        console.print(f"Most frequent confusions (truth→read): {top}", highlight=False)
+    for name, path in written.items():
+        console.print(f"Wrote {name}: {path}", highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
