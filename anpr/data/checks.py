@@ -322,22 +322,23 @@ def check_dataset(
 # ----------------------------------------------------------------------------- reporting
 
 
-def training_error_message(reports: Sequence[CheckReport], limit: int = 20) -> str:
+def training_error_message(reports: Sequence[CheckReport], limit: int = 20, listed_in: str | Path | None = None) -> str:
     """The message training stops with: each problem's file:line (capped), the count, what to do."""
     fatal = [i for r in reports for i in r.fatal]
     bad = sum(len(r.bad_lines - {0}) for r in reports)
-    total = sum(len(r.records) for r in reports)
+    good = sum(len(r.good_records()) for r in reports)
     counts = ", ".join(f"{n} {kind}" for kind, n in count_by_kind(fatal).items())
     commands = "\n".join(
         f"  python scripts/check_data.py --images-dir {r.images_dir} --labels-file {r.labels_file}"
         for r in reports if r.fatal
     )
+    listed = f"The full list is in {listed_in}.\n" if listed_in else ""
     return (
         f"the dataset has {len(fatal)} problem(s) on {bad} line(s) that stop training ({counts}):\n"
-        f"{format_issue_list(fatal, limit)}\n"
+        f"{format_issue_list(fatal, limit)}\n{listed}"
         f"For the full report (and --fix-labels OUT to write a normalised labels file) run\n{commands}\n"
-        f"or set data.on_bad_sample=skip to train on the {total - bad} good sample(s) only "
-        f"(the skipped ones are listed in the run folder)."
+        f"or set data.on_bad_sample=skip to train on the {good} good sample(s) only "
+        f"(the skipped ones are then listed in the run folder)."
     )
 
 

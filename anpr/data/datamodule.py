@@ -165,7 +165,7 @@ class PlateDataModule(L.LightningDataModule):
         if report_file is not None:
             checks.write_bad_samples(reports, report_file)
         if self.on_bad_sample == "error":
-            raise DatasetError(checks.training_error_message(reports))
+            raise DatasetError(checks.training_error_message(reports, listed_in=report_file))
         for report in reports:
             if 0 in report.bad_lines:  # the file as a whole: nothing to skip to
                 raise DatasetError(checks.training_error_message([report]))
@@ -174,13 +174,15 @@ class PlateDataModule(L.LightningDataModule):
                     f"{report.labels_file}: no good samples left after skipping bad ones\n"
                     + checks.training_error_message([report])
                 )
-        skipped = sum(len(r.bad_lines) for r in reports)
         total = sum(len(r.records) for r in reports)
+        skipped = total - sum(len(r.good_records()) for r in reports)
+        malformed = sum(len(r.bad_lines - {x.line_number for x in r.records}) for r in reports)
         kinds = count_by_kind(i for r in reports for i in r.fatal)
-        where = f"; the list is in {report_file}" if report_file else ""
         log.warning(
-            "Skipping %d of %d sample(s) with problems (data.on_bad_sample=skip: %s)%s",
-            skipped, total, ", ".join(f"{n} {k}" for k, n in kinds.items()), where,
+            "Skipping %d of %d sample(s) with problems%s (data.on_bad_sample=skip: %s)%s",
+            skipped, total, f" and {malformed} malformed line(s)" if malformed else "",
+            ", ".join(f"{n} {k}" for k, n in kinds.items()),
+            f"; the list is in {report_file}" if report_file else "",
         )
 
     def _report_path(self) -> Path | None:
