@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 import lightning as L
@@ -13,6 +14,7 @@ from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
 
 LAYOUTS = ("one-line", "two-line")
+log = logging.getLogger(__name__)
 
 
 class PlateRecognitionModule(L.LightningModule):
@@ -25,6 +27,8 @@ class PlateRecognitionModule(L.LightningModule):
         preprocessing: input size and normalization (what inference must reproduce).
         optimizer: AdamW arguments (``lr``, ``weight_decay``).
         scheduler: OneCycleLR arguments (``max_lr``, ``pct_start``, ``div_factor``, ...).
+        max_consecutive_nonfinite: a batch whose loss is NaN/inf is skipped and counted; this
+            many in a row stop training with an explanation instead of wasting the run.
     """
 
     def __init__(
@@ -34,6 +38,7 @@ class PlateRecognitionModule(L.LightningModule):
         preprocessing: Mapping[str, Any],
         optimizer: Mapping[str, Any] | None = None,
         scheduler: Mapping[str, Any] | None = None,
+        max_consecutive_nonfinite: int = 5,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -43,6 +48,8 @@ class PlateRecognitionModule(L.LightningModule):
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
+        self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
+        self.consecutive_nonfinite = 0
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images)
@@ -56,10 +63,32 @@ class PlateRecognitionModule(L.LightningModule):
     def decode(self, logits: torch.Tensor) -> list[Decoded]:
         return self.charset.decode_greedy(logits.float().softmax(-1))
 
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor | None:
         loss = self.compute_loss(self(batch["images"]), batch)
+        if not torch.isfinite(loss):
+            return self.skip_nonfinite_batch(loss, batch_idx)
+        self.consecutive_nonfinite = 0
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["texts"]))
         return loss
+
+    def skip_nonfinite_batch(self, loss: torch.Tensor, batch_idx: int) -> None:
+        """Count and skip a batch with a NaN/inf loss (returning None skips its optimizer step)."""
+        self.nonfinite_batches += 1
+        self.consecutive_nonfinite += 1
+        self.log("train/nonfinite_batches", float(self.nonfinite_batches), on_step=True, on_epoch=False)
+        log.warning(
+            "non-finite training loss (%s) at epoch %d batch %d: batch skipped (%d skipped so far)",
+            loss.item(), self.current_epoch, batch_idx, self.nonfinite_batches,
+        )
+        if self.consecutive_nonfinite >= self.hparams.max_consecutive_nonfinite:
+            max_lr = dict(self.hparams.scheduler or {}).get("max_lr", 3e-3)
+            raise FloatingPointError(
+                f"{self.consecutive_nonfinite} batches in a row had a non-finite loss. The learning rate "
+                f"is probably too high (try scheduler.max_lr={max_lr / 3:g}) "
+                "or the data has bad samples (run scripts/check_data.py); with mixed precision, "
+                "try trainer.precision=32-true. The last good weights are in checkpoints/last.ckpt."
+            )
+        return None
 
     def validation_step(self, batch: dict, batch_idx: int) -> dict:
         logits = self(batch["images"])
@@ -110,3 +139,7 @@ class PlateRecognitionModule(L.LightningModule):
             "model": dict(self.hparams.model),
             "time_steps": int(getattr(self.net, "time_steps", 0)),
         }
+        checkpoint["nonfinite_batches"] = self.nonfinite_batches
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.nonfinite_batches = int(checkpoint.get("nonfinite_batches", 0))

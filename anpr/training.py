@@ -24,6 +24,7 @@ def build_module(cfg: DictConfig, datamodule: Any) -> PlateRecognitionModule:
         preprocessing=datamodule.preprocessor.metadata(),
         optimizer=to_plain(cfg.optimizer),
         scheduler=to_plain(cfg.scheduler),
+        max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -117,3 +118,24 @@ def test_killed_run_resumes_from_last_checkpoint_and_continues_the_global_step(t
     assert final["epoch"] == 39
     assert f"Epoch {killed_at // 3}/40" not in resumed.stdout  # finished epochs are not redone
     assert f"Epoch {killed_at // 3 + 1}/40" in resumed.stdout
+
+
+def test_sigterm_saves_a_checkpoint_mid_epoch_and_the_run_resumes(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
+    run_dir = tmp_path / "run"
+    args = train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=6", "batch_size=2")
+    steps_per_epoch = 21  # ceil(41 / 2)
+    process = subprocess.Popen([sys.executable, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 300
+    while not last.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the second epoch
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    saved = torch.load(last, weights_only=True)["global_step"]
+    assert steps_per_epoch <= saved < 6 * steps_per_epoch, output[-2000:]
+
+    resumed = run_script([*args, "ckpt_path=last"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert torch.load(last, weights_only=True)["global_step"] == 6 * steps_per_epoch
