@@ -68,6 +68,14 @@ def chakra(img: np.ndarray, cx: int, cy: int, r: int, colour) -> None:
         cv2.line(img, (cx - dx, cy - dy), (cx + dx, cy + dy), colour, 1, cv2.LINE_AA)
 
 
+def star_ring(img: np.ndarray, cx: int, cy: int, r: int, colour) -> None:
+    """A ring of small dots, as on EU-style aftermarket strips."""
+    dot = max(1, r // 6)
+    for k in range(12):
+        a = k * np.pi / 6
+        cv2.circle(img, (cx + int(r * np.cos(a)), cy + int(r * np.sin(a))), dot, colour, -1, cv2.LINE_AA)
+
+
 def hologram(img: np.ndarray, cx: int, cy: int, r: int, rng: np.random.Generator) -> None:
     """A silvery, rainbow-tinted disc like the HSRP hologram sticker."""
     if r < 3:
@@ -92,15 +100,19 @@ def ind_mark(img: np.ndarray, x0: int, y0: int, y1: int, width: int, font: FontC
     height = y1 - y0
     cap = max(5, round(min(height * 0.2, width * 0.3)))
     if strip:
-        colour = _BLUES[int(rng.integers(len(_BLUES)))] if rng.random() < 0.75 else tuple(
-            int(c) for c in rng.choice([(40, 40, 200), (30, 130, 240), (60, 140, 40)]))
+        colour = _BLUES[int(rng.integers(len(_BLUES)))] if rng.random() < 0.7 else tuple(
+            int(c) for c in rng.choice([(40, 40, 200), (30, 130, 240), (60, 140, 40), (25, 25, 25)]))
         cv2.rectangle(img, (x0, y0), (x0 + width, y1), colour, -1)
         mark, ink = (255, 255, 255), (255, 255, 255)
     else:
         mark, ink = (190, 110, 50), _BLUES[int(rng.integers(len(_BLUES)))]
     cx = x0 + width // 2
-    if rng.random() < 0.8:
-        chakra(img, cx, y0 + round(height * 0.3), max(2, round(min(width, height) * 0.22)), mark)
+    r = rng.random()
+    mark_r = max(2, round(min(width, height) * 0.22))
+    if r < 0.55:
+        chakra(img, cx, y0 + round(height * 0.3), mark_r, mark)
+    elif r < 0.85:
+        star_ring(img, cx, y0 + round(height * 0.3), mark_r, (40, 200, 230) if strip else mark)
     label = small_text(font, "IND", cap)
     if label.shape[1] > width * 0.95:
         label = cv2.resize(label, (max(1, int(width * 0.9)), label.shape[0]))

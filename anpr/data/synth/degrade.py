@@ -69,9 +69,9 @@ def _dirt(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     if rng.random() < 0.15:
         blob = np.zeros((h, w), np.float32)
         c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-        ax = (max(2, int(rng.uniform(0.02, 0.05) * w)), max(2, int(rng.uniform(0.08, 0.2) * h)))
+        ax = (max(2, int(rng.uniform(0.01, 0.03) * w)), max(2, int(rng.uniform(0.05, 0.12) * h)))
         cv2.ellipse(blob, c, ax, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-        blob = cv2.GaussianBlur(blob, (0, 0), 1.0) * np.float32(0.85)
+        blob = cv2.GaussianBlur(blob, (0, 0), 1.0) * np.float32(rng.uniform(0.6, 0.85))
         white = np.full_like(img, 228)
         img = cv2.blendLinear(white, img, blob, 1 - blob)
     return img
@@ -110,8 +110,8 @@ def _photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     if rng.random() < 0.5:  # colour cast and exposure
         k *= rng.uniform(0.95, 1.05, 3) * rng.uniform(0.85, 1.2)
         b += rng.uniform(-15, 15)
-    if rng.random() < 0.2:  # haze / faded contrast
-        c = rng.uniform(0.5, 0.9)
+    if rng.random() < 0.35:  # haze / faded contrast
+        c = rng.uniform(0.55, 0.9)
         mean = np.float32(cv2.mean(out)[:3]) * k + b
         k *= c
         b = b * c + mean * (1 - c)

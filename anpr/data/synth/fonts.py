@@ -17,7 +17,7 @@ class FontChoice:
 
     name: str
     path: str
-    kind: str  # 'condensed' (HSRP-like), 'sans', 'serif', 'mono', 'hand'
+    kind: str  # 'condensed' (HSRP-like), 'square', 'sans', 'serif', 'mono', 'hand'
     weight: float  # sampling weight within the font list
     wght: float | None = None  # variable-font weight axis value
 
@@ -37,6 +37,11 @@ _CANDIDATES = [
     ("fontpkg_pt_sans_narrow", "PT_Sans-Narrow-Web-Bold.ttf", "condensed", 3, None),
     ("fontpkg_ibm_plex_sans_condensed", "IBMPlexSansCondensed-SemiBold.ttf", "condensed", 2, None),
     ("fontpkg_ibm_plex_sans_condensed", "IBMPlexSansCondensed-Bold.ttf", "condensed", 2, None),
+    # Squarish monoline faces of aftermarket two-wheeler and 'designer' plates.
+    ("fontpkg_share_tech", "ShareTech-Regular.ttf", "square", 2, None),
+    ("fontpkg_rajdhani", "Rajdhani-SemiBold.ttf", "square", 1.5, None),
+    ("fontpkg_rajdhani", "Rajdhani-Bold.ttf", "square", 1, None),
+    ("fontpkg_chakra_petch", "ChakraPetch-SemiBold.ttf", "square", 1, None),
     ("fontpkg_arimo", "Arimo[wght].ttf", "sans", 3, 700),
     ("fontpkg_arimo", "Arimo[wght].ttf", "sans", 1.5, 550),
     ("fontpkg_pt_serif", "PT_Serif-Web-Bold.ttf", "serif", 1.5, None),

@@ -28,15 +28,16 @@ class Plate:
     font: str
 
 
-@lru_cache(maxsize=1)
-def _font_table() -> tuple[tuple[FontChoice, ...], np.ndarray]:
+@lru_cache(maxsize=2)
+def _font_table(two_line: bool = False) -> tuple[tuple[FontChoice, ...], np.ndarray]:
+    """Fonts and their sampling probabilities; two-wheeler plates favour squarish faces."""
     fonts = available_fonts()
-    p = np.array([f.weight for f in fonts], float)
+    p = np.array([f.weight * (3 if two_line and f.kind == "square" else 1) for f in fonts], float)
     return fonts, p / p.sum()
 
 
 def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
-    fonts, p = _font_table()
+    fonts, p = _font_table(two_line)
     font = fonts[int(rng.choice(len(fonts), p=p))]
     natural = glyph(font, "0", CAP).mask.shape[1] / CAP
     lo, hi = (0.5, 0.82) if two_line else (0.44, 0.74)
@@ -94,10 +95,14 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
                             align="center" if rng.random() < 0.85 else "left")
     cols = np.flatnonzero(mask.max(axis=0) > 40)
-    mask = mask[:, cols[0] : cols[-1] + 1]
+    ink_rows = np.flatnonzero(mask.max(axis=1) > 40)
+    # Crop to the ink: stroke dilation, jitter and tails reach past the cap lines.
+    top, bottom = int(ink_rows[0]), int(ink_rows[-1]) + 1
+    mask = mask[top:bottom, cols[0] : cols[-1] + 1]
+    rows = [(a - top, b - top) for a, b in rows]
     cap = style.cap
     tw = mask.shape[1]
-    text_h = rows[-1][1] - rows[0][0]
+    text_h = mask.shape[0]
 
     # Plate geometry around the text block.
     hsrp = scheme != "rental" and rng.random() < 0.45
@@ -131,7 +136,7 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         extra = pw / hi - ph
         m_top, m_bot, ph = m_top + extra / 2, m_bot + extra / 2, int(round(pw / hi))
     tx = int(round(mx_l + ind_w))
-    ty = int(round(m_top - rows[0][0]))
+    ty = int(round(m_top))
 
     img = np.empty((ph, pw, 3), np.uint8)
     img[:] = bg.astype(np.uint8)
@@ -141,10 +146,15 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         band_c = tuple(int(c) for c in rng.choice([(150, 60, 20), (30, 30, 170), (20, 20, 20)]))
         y0 = ph - int(cap * 0.4)
         cv2.rectangle(img, (0, y0), (pw, ph), band_c, -1)
+    if two_line and len(rows) == 2 and rng.random() < (0.25 if scheme == "commercial" else 0.05):
+        # A painted rule between the lines, as on many auto-rickshaw plates.
+        y = ty + (rows[0][1] + rows[1][0]) // 2
+        colour = (30, 30, 190) if rng.random() < 0.6 else tuple(int(c) for c in fg)
+        cv2.line(img, (int(0.05 * pw), y), (int(0.95 * pw), y), colour, max(1, cap // 14), cv2.LINE_AA)
     if ind_style != "none":
         inset = max(2, int(0.06 * ph))
-        decor.ind_mark(img, inset, inset, ph - inset, ind_w - inset, style.font if style.font.kind != "hand"
-                       else available_fonts()[-1], rng, strip=ind_style == "strip")
+        label_font = style.font if style.font.kind != "hand" else available_fonts()[-1]
+        decor.ind_mark(img, inset, inset, ph - inset, ind_w - inset, label_font, rng, strip=ind_style == "strip")
         if hsrp and rng.random() < 0.35:
             r = int(ph * rng.uniform(0.08, 0.12))
             decor.hologram(img, ind_w + r + 2, inset + r + 1, r, rng)
@@ -159,18 +169,25 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         decor.blend_mask(img, mask, shade, tx + d, ty + d)
     decor.blend_mask(img, mask, paint_fg, tx, ty)
 
+    room = min(ty, ph - ty - text_h, tx - ind_w, pw - tx - tw)  # clearance around the text
     if rng.random() < 0.65:
-        inset = int(rng.uniform(0.015, 0.06) * ph)
-        decor.border(img, inset, max(1, int(rng.uniform(0.01, 0.035) * ph)), max(0, radius - inset), fg)
+        thick = max(1, int(rng.uniform(0.01, 0.035) * ph))
+        inset = min(int(rng.uniform(0.015, 0.06) * ph), room - thick - 2)
+        if inset >= 0:  # a rim never runs over the characters
+            decor.border(img, inset, thick, max(0, radius - inset), fg)
     if rng.random() < 0.45:
-        r = max(2, int(rng.uniform(0.035, 0.065) * ph))
-        sy = int(rng.uniform(0.1, 0.3) * ph) if rng.random() < 0.8 else ph // 2
-        sx = int(rng.uniform(0.18, 0.32) * pw)
-        decor.screws(img, [(sx, sy), (pw - sx, sy)], r, rng)
+        r = max(2, int(rng.uniform(0.035, 0.065) * (ph if not two_line else ph * 0.7)))
+        if two_line and rng.random() < 0.6:  # top and bottom centre, often over the text
+            sx = int(pw * rng.uniform(0.4, 0.6))
+            decor.screws(img, [(sx, int(ph * rng.uniform(0.06, 0.2))), (sx, int(ph * rng.uniform(0.8, 0.94)))], r, rng)
+        else:
+            sy = int(rng.uniform(0.1, 0.3) * ph) if rng.random() < 0.8 else ph // 2
+            sx = int(rng.uniform(0.18, 0.32) * pw)
+            decor.screws(img, [(sx, sy), (pw - sx, sy)], r, rng)
     if dealer:
         name = decor.dealer_name(rng)
         dcap = max(4, int(rng.uniform(0.1, 0.16) * ph if not two_line else 0.08 * ph))
-        fonts, _ = _font_table()
+        fonts = available_fonts()
         dmask = decor.small_text(fonts[int(rng.integers(len(fonts)))], name, dcap)
         if dmask.shape[1] > pw * 0.85:
             dmask = cv2.resize(dmask, (int(pw * 0.85), dmask.shape[0]))
@@ -179,5 +196,5 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         dy = ph - int(cap * 0.2) - dmask.shape[0] // 2
         decor.blend_mask(img, dmask, colour, (pw - dmask.shape[1]) // 2, dy)
 
-    box = (tx, ty + rows[0][0], tx + tw, ty + rows[-1][1])
+    box = (tx, ty, tx + tw, ty + text_h)
     return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name)

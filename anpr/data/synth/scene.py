@@ -56,14 +56,16 @@ def _homography(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, n
     """A small random view change of the plate rectangle; returns (matrix, dst corners)."""
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     angle = np.deg2rad(np.clip(rng.normal(0, 2.0), -6, 6))
-    shear = np.clip(rng.normal(0, 0.03), -0.1, 0.1)
+    # Italic-like lean: mostly slight, sometimes a clearly slanted typeface or view.
+    lean = np.clip(rng.normal(0, 0.06 if rng.random() < 0.25 else 0.015), -0.2, 0.2)
     c, s = np.cos(angle), np.sin(angle)
     pts = src - [w / 2, h / 2]
-    pts = pts @ np.float32([[1, 0], [shear, 1]]).T  # x += shear * y (italic-like lean)
+    pts[:, 0] -= lean * pts[:, 1]  # top moves right for a positive lean
     pts = pts @ np.float32([[c, -s], [s, c]]).T
-    yaw = np.clip(rng.normal(0, 0.05), -0.15, 0.15)  # one side nearer the camera
+    yaw = np.clip(rng.normal(0, 0.04), -0.12, 0.12)  # one side nearer the camera
     pts[:, 1] *= 1 + yaw * np.sign(pts[:, 0])
-    pitch = np.clip(rng.normal(0, 0.03), -0.08, 0.08)
+    # Keystone from looking up or down; small, since the lean it adds grows with plate width.
+    pitch = np.clip(rng.normal(0, 0.008), -0.025, 0.025)
     pts[:, 0] *= 1 + pitch * np.sign(pts[:, 1])
     pts += rng.normal(0, 0.012 * h, (4, 2))
     dst = np.float32(pts)
