@@ -1,5 +1,7 @@
 """Train a plate reader: `python scripts/train.py preset=accuracy hardware=gpu12gb`."""
 
+import logging
+
 import hydra
 from omegaconf import DictConfig
 
@@ -8,10 +10,20 @@ from anpr.config import register_resolvers
 register_resolvers()
 
 
+def route_lightning_logs_through_hydra() -> None:
+    """Lightning adds its own console handler; Hydra's already prints (and files) every record."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                logger.removeHandler(handler)
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     from anpr.training import train  # imported late so `--help` and `--cfg` stay fast
 
+    route_lightning_logs_through_hydra()
     metrics = train(cfg)
     return metrics.get(f"best/{cfg.optimized_metric}", metrics.get(cfg.optimized_metric))
 
