@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -25,7 +26,10 @@ class TextStyle:
     stroke: int  # >0 dilates (bolder), <0 erodes (thinner), in pixels
 
 
-def _scaled(mask: np.ndarray, x_scale: float) -> np.ndarray:
+@lru_cache(maxsize=16384)
+def _scaled(font: FontChoice, char: str, cap: int, x_scale: float) -> np.ndarray:
+    """Glyph mask stretched horizontally; cached, so x_scale should come from a coarse grid."""
+    mask = glyph(font, char, cap).mask
     width = max(1, round(mask.shape[1] * x_scale))
     if width == mask.shape[1]:
         return mask
@@ -44,14 +48,14 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
     cap = style.cap
     cell = None
     if style.monospace:
-        cell = _scaled(glyph(style.font, "0", cap).mask, style.x_scale).shape[1] * 1.08
+        cell = _scaled(style.font, "0", cap, style.x_scale).shape[1] * 1.08
     pieces: list[tuple[int, np.ndarray]] = []  # (x, mask)
     x = 0.0
     gap = style.char_gap * cap + 2 * max(0, style.stroke)  # dilation must not merge glyphs
     for gi, group in enumerate(groups):
         if gi > 0:
             if style.separator:
-                sep = _scaled(glyph(style.font, style.separator, cap).mask, style.x_scale)
+                sep = _scaled(style.font, style.separator, cap, style.x_scale)
                 x += gap * 1.5
                 pieces.append((round(x), sep))
                 x += sep.shape[1] + gap * 1.5
@@ -60,7 +64,7 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
         for ci, ch in enumerate(group):
             if ci > 0 or gi > 0:
                 x += gap
-            m = _scaled(glyph(style.font, ch, cap).mask, style.x_scale)
+            m = _scaled(style.font, ch, cap, style.x_scale)
             if cell is not None:
                 w = max(cell, m.shape[1])
                 pieces.append((round(x + (w - m.shape[1]) / 2), m))

@@ -41,7 +41,8 @@ def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
     font = fonts[int(rng.choice(len(fonts), p=p))]
     natural = glyph(font, "0", CAP).mask.shape[1] / CAP
     lo, hi = (0.5, 0.82) if two_line else (0.44, 0.74)
-    x_scale = float(np.clip(rng.uniform(lo, hi) / natural, 0.6, 1.45))
+    # On a 4% grid so stretched glyphs can be cached (a few MB per process).
+    x_scale = round(float(np.clip(rng.uniform(lo, hi) / natural, 0.6, 1.45)) * 25) / 25
     hand = font.kind == "hand"
     r = rng.random()
     separator = "" if r > 0.09 else ("-" if r < 0.045 else ".")
