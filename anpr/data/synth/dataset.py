@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 from collections.abc import Iterable
@@ -15,6 +16,10 @@ import numpy as np
 from .synth import GENERATOR_VERSION, PlateSynthesizer, SynthSample
 
 _JPEG_QUALITY = 95  # degradations are already applied; do not add more loss here
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)  # one process per core already; OpenCV threads would oversubscribe
 
 
 def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, str, str]]:
@@ -57,7 +62,10 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
         with Progress(*columns, disable=not progress) as bar:
             task = bar.add_task("render", total=n)
             if workers > 1:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                # fork where available: workers inherit the loaded fonts and skip re-imports.
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
                     for part in pool.map(_render_chunk, jobs):
                         rows.extend(part)
                         bar.advance(task, len(part))

@@ -99,6 +99,15 @@ def ind_mark(img: np.ndarray, x0: int, y0: int, y1: int, width: int, font: FontC
     """The left-hand 'IND' mark: a coloured strip with white lettering, or blue letters alone."""
     height = y1 - y0
     cap = max(5, round(min(height * 0.2, width * 0.3)))
+    if strip and rng.random() < 0.15:  # a brand sticker (orange or black block, slanted logo) instead
+        colour = (20, 110, 240) if rng.random() < 0.6 else (25, 25, 25)
+        cv2.rectangle(img, (x0, y0), (x0 + width, y1), colour, -1)
+        ink = (20, 20, 20) if colour[2] > 200 else (40, 110, 240)
+        for k in range(int(rng.integers(2, 4))):
+            yy = y0 + int(height * (0.25 + 0.2 * k))
+            cv2.line(img, (x0 + width // 5, yy + height // 8), (x0 + 4 * width // 5, yy - height // 8), ink,
+                     max(1, width // 8), cv2.LINE_AA)
+        return
     if strip:
         colour = _BLUES[int(rng.integers(len(_BLUES)))] if rng.random() < 0.7 else tuple(
             int(c) for c in rng.choice([(40, 40, 200), (30, 130, 240), (60, 140, 40), (25, 25, 25)]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import cv2
@@ -11,7 +11,7 @@ import numpy as np
 from . import decor
 from .fonts import FontChoice, available_fonts, glyph
 from .grammar import plate_groups
-from .layout import TextStyle, text_block
+from .layout import TextStyle, line_mask, text_block
 from .schemes import sample_scheme, scheme_colours
 
 CAP = 40  # capital height, in pixels, of the flat plate; the scene rescales later
@@ -45,7 +45,7 @@ def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
     x_scale = round(float(np.clip(rng.uniform(lo, hi) / natural, 0.6, 1.45)) * 25) / 25
     hand = font.kind == "hand"
     r = rng.random()
-    separator = "" if r > 0.09 else ("-" if r < 0.045 else ".")
+    separator = "" if r > 0.15 else ("-" if r < 0.06 else ".")  # 'MH.12.DS.7042', 'TN-02-AL-7695'
     stroke = 0 if hand else int(rng.choice([-1, 0, 1, 2], p=[0.15, 0.5, 0.25, 0.1]))
     return TextStyle(
         font=font,
@@ -87,14 +87,41 @@ def split_lines(rng: np.random.Generator, text: str, two_line: bool) -> list[lis
     return merged
 
 
+def _ink(mask: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(mask.max(axis=1) > 40)
+    cols = np.flatnonzero(mask.max(axis=0) > 40)
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def stacked_prefix(rng: np.random.Generator, groups: list[str], style: TextStyle) -> np.ndarray:
+    """State over district in small type, then the rest at full height: 'MP/09 CY 2208'."""
+    small = replace(style, cap=max(8, round(style.cap * rng.uniform(0.42, 0.48))), jitter=0.0,
+                    stroke=max(0, style.stroke // 2))
+    left = _ink(text_block([[groups[0]], [groups[1]]], small, rng, line_gap=0.2, align="left")[0])
+    right = _ink(line_mask(groups[2:], style, rng))
+    h = max(left.shape[0], right.shape[0])
+    gap = round(style.cap * rng.uniform(0.25, 0.6))
+    out = np.zeros((h, left.shape[1] + gap + right.shape[1]), np.uint8)
+    y = (h - left.shape[0]) // 2
+    out[y : y + left.shape[0], : left.shape[1]] = left
+    y = (h - right.shape[0]) // 2
+    out[y : y + right.shape[0], left.shape[1] + gap :] = right
+    return out
+
+
 def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     """Render ``text`` on a flat plate at CAP-pixel character height."""
     scheme = sample_scheme(rng, two_line)
     bg, fg = scheme_colours(rng, scheme)
     style = sample_style(rng, two_line)
-    lines = split_lines(rng, text, two_line)
-    mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
-                            align="center" if rng.random() < 0.85 else "left")
+    groups = plate_groups(text)
+    if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.04:
+        mask = stacked_prefix(rng, groups, style)
+        rows = [(0, mask.shape[0])]
+    else:
+        lines = split_lines(rng, text, two_line)
+        mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
+                                align="center" if rng.random() < 0.85 else "left")
     cols = np.flatnonzero(mask.max(axis=0) > 40)
     ink_rows = np.flatnonzero(mask.max(axis=1) > 40)
     # Crop to the ink: stroke dilation, jitter and tails reach past the cap lines.
