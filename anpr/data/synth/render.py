@@ -26,6 +26,7 @@ class Plate:
     text_box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the characters
     scheme: str
     font: str
+    min_cap: float = 12.0  # smallest legible character height in the final image, in pixels
 
 
 @lru_cache(maxsize=2)
@@ -118,8 +119,10 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.04:
         mask = stacked_prefix(rng, groups, style)
         rows = [(0, mask.shape[0])]
+        min_cap = 24.0  # the small prefix must stay readable
     else:
         lines = split_lines(rng, text, two_line)
+        min_cap = 12.0
         mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
                                 align="center" if rng.random() < 0.85 else "left")
     cols = np.flatnonzero(mask.max(axis=0) > 40)
@@ -225,4 +228,4 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         decor.blend_mask(img, dmask, colour, (pw - dmask.shape[1]) // 2, dy)
 
     box = (tx, ty, tx + tw, ty + text_h)
-    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name)
+    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, min_cap)

@@ -48,7 +48,7 @@ class PlateSynthesizer:
         plate = render_plate(rng, text, two_line)
         crop = place(rng, plate)
         # Output size is drawn as the character height real crops show (~12-50 px).
-        cap_out = float(np.exp(rng.uniform(np.log(12), np.log(50))))
+        cap_out = max(plate.min_cap, float(np.exp(rng.uniform(np.log(12), np.log(50)))))
         out_h = max(12, round(crop.shape[0] * cap_out / CAP))
         image = degrade(rng, crop, CAP, out_h)
         return SynthSample(image, text, LAYOUTS[two_line], plate.scheme, fmt)
