@@ -208,3 +208,16 @@ def test_cli_writes_dataset_and_preview(tmp_path):
     assert len(_read_tsv(tmp_path / "ds" / "labels.txt")) == 8
     assert len(list((tmp_path / "ds" / "images").glob("*.jpg"))) == 8
     assert cv2.imread(str(tmp_path / "sheet.png")) is not None
+
+
+def test_fonts_come_from_installed_packages_only():
+    import matplotlib
+
+    from anpr.data.synth.fonts import available_fonts
+
+    fonts = available_fonts()
+    assert any(f.name.startswith("DejaVuSans") for f in fonts)
+    roots = [Path(matplotlib.get_data_path()).resolve()] + [Path(p).resolve() for p in sys.path if "-packages" in p]
+    for f in fonts:
+        path = Path(f.path).resolve()
+        assert path.is_file() and any(root in path.parents for root in roots), f.path

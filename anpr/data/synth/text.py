@@ -42,7 +42,7 @@ def _district(rng: np.random.Generator, state: str, padded_p: float = 0.9) -> st
 
 
 def _standard(rng: np.random.Generator, state: str) -> str:
-    n_series = int(rng.choice([0, 1, 2, 3], p=[0.06, 0.24, 0.64, 0.06]))
+    n_series = int(rng.choice([0, 1, 2, 3], p=[0.05, 0.2, 0.71, 0.04]))
     return state + _district(rng, state) + _letters(rng, n_series) + _number(rng)
 
 
