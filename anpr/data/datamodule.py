@@ -97,6 +97,7 @@ class PlateDataModule(L.LightningDataModule):
         self.ctc_time_steps = ctc_time_steps
         self.check_cache_dir, self.report_dir = check_cache_dir, report_dir
         self.check_reports: dict[str, checks.CheckReport] | None = None
+        self._scanned: tuple[int | None, dict[str, checks.CheckReport]] | None = None
         self.train_set: PlateDataset | None = None
         self.val_set: PlateDataset | None = None
 
@@ -129,29 +130,41 @@ class PlateDataModule(L.LightningDataModule):
             raise ValueError(f"{self.labels_file}: too few samples ({len(records)}) to split off validation")
         return [records[i] for i in train_ids], [records[i] for i in val_ids]
 
+    def prepare_data(self) -> None:
+        """Run the data checks once per machine before the processes set up (Lightning calls
+        this on one process); each process's :meth:`setup` then finds the results cached."""
+        self._scan(self.ctc_time_steps or self._model_time_steps())
+
     def check_data(self) -> list[checks.CheckReport]:
         """Check every labels file and its images (cached); apply ``on_bad_sample``."""
-        if self.check_reports is not None:
-            return list(self.check_reports.values())
-        time_steps = self.ctc_time_steps or self._model_time_steps()
+        if self.check_reports is None:
+            time_steps = self.ctc_time_steps or self._model_time_steps()
+            reports = self._scan(time_steps)
+            self._apply_policy(list(reports.values()), time_steps)
+            self.check_reports = reports
+        return list(self.check_reports.values())
+
+    def _scan(self, time_steps: int | None) -> dict[str, checks.CheckReport]:
+        """Reports per labels file (as configured), memoized for the same time steps."""
+        if self._scanned is not None and self._scanned[0] == time_steps:
+            return self._scanned[1]
         sources = {str(self.labels_file): self.images_dir}
         if self.val_labels_file:
             sources.setdefault(str(self.val_labels_file), self.val_images_dir or self.images_dir)
         reports = {}
         for labels_file, images_dir in sources.items():
             cache_dir = self.check_cache_dir or Path(labels_file).parent / ".anpr-checks"
-            reports[labels_file] = checks.check_dataset(
+            report = checks.check_dataset(
                 images_dir, labels_file, self.charset, time_steps, self.image_limits, cache_dir=cache_dir
             )
-            report = reports[labels_file]
             if report.scanned:
                 log.info(
                     "Checked %d image(s) of %s in %.1f s (%.0f images/s; cached for the next run)",
                     report.scanned, labels_file, report.scan_seconds, report.images_per_second,
                 )
-        self._apply_policy(list(reports.values()), time_steps)
-        self.check_reports = reports
-        return list(reports.values())
+            reports[labels_file] = report
+        self._scanned = (time_steps, reports)
+        return reports
 
     def _apply_policy(self, reports: list[checks.CheckReport], time_steps: int | None) -> None:
         warnings = count_by_kind(i for r in reports for i in r.warnings)
@@ -162,7 +175,8 @@ class PlateDataModule(L.LightningDataModule):
         if all(r.ok for r in reports):
             return
         report_file = self._report_path()
-        if report_file is not None:
+        trainer = getattr(self, "trainer", None)
+        if report_file is not None and (trainer is None or trainer.is_global_zero):
             checks.write_bad_samples(reports, report_file)
         if self.on_bad_sample == "error":
             raise DatasetError(checks.training_error_message(reports, listed_in=report_file))
