@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         return 2
     written = write_report(metrics, samples, args.images_dir, out, args.worst)
 
-    table = Table(title=f"{args.model} on {args.labels_file}")
+    table = Table(title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates)")
     for column in ("group", "plates", "sequence acc.", "character acc."):
         table.add_column(column, justify="left" if column == "group" else "right")
 

@@ -18,18 +18,17 @@ from anpr.inference.quantize import (
     plate_batch,
     quantize_static_int8,
 )
-from conftest import ROOT, run_script
-from test_inference import tiny_model_files
+from test_inference import script_main, tiny_model_files
 
 
-def test_export_script_writes_a_self_describing_onnx_and_checks_parity(tmp_path):
+def test_export_script_writes_a_self_describing_onnx_and_checks_parity(tmp_path, capsys):
     checkpoint, _, _, _ = tiny_model_files()
     out = tmp_path / "model.onnx"
-    result = run_script(["scripts/export.py", str(checkpoint), "--out", str(out), "--parity-images", "10"], ROOT)
-    assert result.returncode == 0, result.stderr
-    assert "Parity check on 10 synthetic plates" in result.stdout
-    assert "decoded strings identical: 10/10" in result.stdout
-    assert "max |logit difference|" in result.stdout
+    assert script_main("export")([str(checkpoint), "--out", str(out), "--parity-images", "10"]) == 0
+    stdout = capsys.readouterr().out
+    assert "Parity check on 10 synthetic plates" in stdout
+    assert "decoded strings identical: 10/10" in stdout
+    assert "max |logit difference|" in stdout
 
     model = onnx.load(str(out))
     assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17

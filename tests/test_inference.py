@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import pickle
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from anpr.export import export_onnx, read_metadata
 from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError, load_checkpoint
 from anpr.inference.sources import sample_plates
 from anpr.module import PlateRecognitionModule
-from conftest import draw_plate, random_plate_texts, write_rec_dataset
+from conftest import ROOT, draw_plate, random_plate_texts, write_rec_dataset
 
 TINY = {
     "_target_": "anpr.models.CRNN",
@@ -59,6 +60,15 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     net, info = load_checkpoint(checkpoint)
     onnx_path = export_onnx(net, info, root / "tiny.onnx")
     return checkpoint, onnx_path, images_dir, labels_file
+
+
+def script_main(name: str):
+    """``main(argv) -> exit code`` of ``scripts/<name>.py``, to run a CLI in-process (fast:
+    no new interpreter importing torch and Lightning again)."""
+    spec = importlib.util.spec_from_file_location(f"anpr_script_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
 
 
 def vary_reads(net: torch.nn.Module) -> None:

@@ -1,0 +1,143 @@
+"""evaluate: exact metrics on known reads, breakdowns, confusions, file:line errors, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from anpr.data.labels import DatasetError
+from anpr.evaluation import align, confusions, evaluate, summarize, write_report
+from anpr.inference import PlateRead, PlateReader
+from conftest import write_rec_dataset
+from test_inference import script_main, tiny_model_files
+
+TRUTHS = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "XX"]
+PREDS = ["KL07AB1234", "MH12DE1438", "DL4CAF123", "22BH1234AA", ""]
+LAYOUTS = ["one-line", "two-line", "one-line", "two-line", "one-line"]
+
+
+class StubReader:
+    """Returns fixed reads in order, whatever the images: evaluation's arithmetic in isolation."""
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+        self.calls = []
+
+    def read(self, images, rgb=False, batch_size=64):
+        assert rgb and all(image.ndim == 3 and image.shape[2] == 3 for image in images)
+        self.calls.append(len(images))
+        out, self.texts = self.texts[: len(images)], self.texts[len(images) :]
+        return [PlateRead(t, 0.5, False) for t in out]
+
+
+def test_align_pairs_characters_by_edit_distance():
+    assert align("KL07AB1234", "KL07AB1235")[-1] == ("4", "5")
+    assert sum(t != p for t, p in align("KL07AB1234", "KL07AB1235")) == 1
+    assert [(t, p) for t, p in align("KL07AB1234", "KL7AB1234") if t != p] == [("0", "")]
+    assert [(t, p) for t, p in align("MH12", "MH112") if t != p] == [("", "1")]
+    assert align("", "") == [] and align("AB", "") == [("A", ""), ("B", "")]
+
+
+def test_metrics_on_known_reads_are_exact(tmp_path):
+    images_dir, labels_file = write_rec_dataset(tmp_path / "set", TRUTHS)
+    (tmp_path / "set" / "layout.tsv").write_text(
+        "".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in enumerate(LAYOUTS[:4])))  # last one unlisted
+    reader = StubReader(PREDS)
+    metrics, samples = evaluate(reader, images_dir, labels_file, tmp_path / "set" / "layout.tsv", batch_size=2)
+    assert reader.calls == [2, 2, 1]
+    # Worked out by hand: per-plate character accuracy 1, 0.9, 0.9, 1, 0.
+    assert metrics["num_samples"] == 5
+    assert metrics["sequence_accuracy"] == pytest.approx(2 / 5)
+    assert metrics["character_accuracy"] == pytest.approx(3.8 / 5, abs=1e-6)
+    by_format = metrics["by_format"]
+    assert set(by_format) == {"standard", "delhi", "bh", "other"}
+    assert by_format["standard"] == {"num_samples": 2, "sequence_accuracy": 0.5,
+                                     "character_accuracy": pytest.approx(0.95, abs=1e-6)}
+    assert by_format["delhi"]["character_accuracy"] == pytest.approx(0.9, abs=1e-6)
+    assert by_format["bh"]["sequence_accuracy"] == 1.0 and by_format["other"]["character_accuracy"] == 0.0
+    by_layout = metrics["by_layout"]
+    assert {k: v["num_samples"] for k, v in by_layout.items()} == {"one-line": 2, "two-line": 2, "unknown": 1}
+    assert by_layout["one-line"]["character_accuracy"] == pytest.approx(0.95, abs=1e-6)
+    assert by_layout["two-line"]["character_accuracy"] == pytest.approx(0.95, abs=1e-6)
+    assert by_layout["unknown"]["sequence_accuracy"] == 0.0
+    assert metrics["confusions"] == [
+        {"truth": "X", "pred": "", "count": 2},
+        {"truth": "3", "pred": "8", "count": 1},
+        {"truth": "4", "pred": "", "count": 1},
+    ]
+
+    written = write_report(metrics, samples, images_dir, tmp_path / "out", worst=2)
+    saved = json.loads(written["metrics"].read_text())
+    assert {"sequence_accuracy", "character_accuracy", "num_samples", "by_format", "by_layout", "confusions"} <= set(saved)
+    assert saved["worst_mistakes"] == str(tmp_path / "out" / "worst_mistakes.png")
+    assert written["worst_mistakes"].stat().st_size > 0
+    rows = written["predictions"].read_text().splitlines()
+    assert rows[5].split("\t")[:3] == ["plate_0004.png", "XX", ""]
+
+
+def test_without_layouts_there_is_no_layout_breakdown():
+    from anpr.data.labels import LabelRecord
+    from anpr.evaluation import Sample
+
+    samples = [Sample(LabelRecord("l", i + 1, f"{i}.png", t), p, 1.0) for i, (t, p) in enumerate(zip(TRUTHS, PREDS))]
+    assert summarize(samples)["by_layout"] == {}
+    assert confusions(["AB"], ["AC"]) == [{"truth": "C", "pred": "B", "count": 1}]
+
+
+def test_bad_labels_and_missing_images_name_file_and_line(tmp_path):
+    images_dir, labels_file = write_rec_dataset(tmp_path / "set", ["KL07AB1234", "MH12DE1433"])
+    labels_file.write_text("plate_0000.png\tKL07AB1234\nmissing.png\tMH12DE1433\nplate_0001.png\t\n"
+                           "plate_0001.png\tmh12de1433\n")
+    with pytest.raises(DatasetError) as err:
+        evaluate(StubReader([]), images_dir, labels_file)
+    message = str(err.value)
+    assert f"{labels_file}:2: image not found" in message
+    assert f"{labels_file}:3: empty text" in message
+    assert f"{labels_file}:4: 'mh12de1433' has characters the model cannot read" not in message  # stub: no charset
+
+    checkpoint, _, _, _ = tiny_model_files()
+    with pytest.raises(DatasetError, match=f"{labels_file}:4: 'mh12de1433' has characters"):
+        evaluate(PlateReader.from_path(checkpoint), images_dir, labels_file)
+
+    labels_file.write_text("plate_0000.png\tKL07AB1234\nplate_0001.png\tMH12DE1433\n")
+    (images_dir / "plate_0001.png").write_bytes(b"\x89PNG broken")
+    with pytest.raises(DatasetError, match=f"{labels_file}:2: cannot decode image"):
+        evaluate(StubReader(["A", "B"]), images_dir, labels_file)
+    labels_file.write_text("plate_0000.png\tKL07AB1234\nplate_0001.png MH12DE1433\n")
+    with pytest.raises(DatasetError, match=f"{labels_file}:2: expected 'image_name<TAB>TEXT'"):
+        evaluate(StubReader([]), images_dir, labels_file)
+
+
+def _levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def test_evaluate_script_with_a_real_model_matches_independent_numbers(tmp_path, capsys):
+    checkpoint, onnx_path, _, _ = tiny_model_files()
+    texts = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "TN01A1", "KA05MN4321"]
+    images_dir, labels_file = write_rec_dataset(tmp_path / "set", texts)
+    reads = [r.text for r in PlateReader.from_path(checkpoint).read(sorted(images_dir.iterdir()))]
+    # Make some labels equal the model's own reads, so both accuracies are non-trivial.
+    truths = [read if i % 2 == 0 and read else text for i, (read, text) in enumerate(zip(reads, texts))]
+    labels_file.write_text("".join(f"plate_{i:04d}.png\t{t}\n" for i, t in enumerate(truths)))
+    (tmp_path / "set" / "layout.tsv").write_text("".join(f"plate_{i:04d}.png\tone-line\n" for i in range(6)))
+    out = tmp_path / "report"
+    code = script_main("evaluate")([str(onnx_path), "--images-dir", str(images_dir),
+                                    "--labels-file", str(labels_file), "--out", str(out)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    expected_seq = sum(r == t for r, t in zip(reads, truths)) / 6
+    expected_char = sum(max(0.0, 1 - _levenshtein(r, t) / len(t)) for r, t in zip(reads, truths)) / 6
+    assert expected_seq >= 0.5
+    assert metrics["num_samples"] == 6
+    assert metrics["sequence_accuracy"] == pytest.approx(expected_seq)
+    assert metrics["character_accuracy"] == pytest.approx(expected_char, abs=1e-6)
+    assert metrics["by_layout"]["one-line"]["num_samples"] == 6  # layout.tsv found beside images/
+    stdout = capsys.readouterr().out
+    assert "sequence acc." in stdout and "Wrote metrics" in stdout
