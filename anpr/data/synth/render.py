@@ -110,11 +110,24 @@ def stacked_prefix(rng: np.random.Generator, groups: list[str], style: TextStyle
     return out
 
 
-def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
-    """Render ``text`` on a flat plate at CAP-pixel character height."""
-    scheme = sample_scheme(rng, two_line)
-    bg, fg = scheme_colours(rng, scheme)
-    style = sample_style(rng, two_line)
+@dataclass
+class _Geometry:
+    """Plate size and where things go on it, in flat-plate pixels."""
+
+    ph: int
+    pw: int
+    tx: int
+    ty: int
+    ind_style: str  # 'none', 'mark' (small IND + wheel) or 'strip' (coloured band)
+    ind_w: int
+    hsrp: bool
+    dealer: bool
+    dealer_band: bool
+
+
+def _text_mask(rng: np.random.Generator, text: str, two_line: bool,
+               style: TextStyle) -> tuple[np.ndarray, list[tuple[int, int]], float]:
+    """The characters as one ink-cropped mask, the rows of each line and the minimum legible cap."""
     groups = plate_groups(text)
     if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.04:
         mask = stacked_prefix(rng, groups, style)
@@ -130,12 +143,11 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     # Crop to the ink: stroke dilation, jitter and tails reach past the cap lines.
     top, bottom = int(ink_rows[0]), int(ink_rows[-1]) + 1
     mask = mask[top:bottom, cols[0] : cols[-1] + 1]
-    rows = [(a - top, b - top) for a, b in rows]
-    cap = style.cap
-    tw = mask.shape[1]
-    text_h = mask.shape[0]
+    return mask, [(a - top, b - top) for a, b in rows], min_cap
 
-    # Plate geometry around the text block.
+
+def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int, tw: int, cap: int) -> _Geometry:
+    """Margins, IND area and dealer space around a text block of ``tw`` x ``text_h``."""
     hsrp = scheme != "rental" and rng.random() < 0.45
     ind_style = ("strip" if rng.random() < 0.3 else "mark") if hsrp else ("none" if rng.random() < 0.9 else "strip")
     if two_line:
@@ -147,9 +159,9 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         frac = float(np.clip(rng.normal(0.5, 0.08), 0.25, 0.75))
         m_top, m_bot = slack * frac, slack * (1 - frac)
     dealer = rng.random() < 0.22
-    strip_band = dealer and rng.random() < 0.3
+    dealer_band = dealer and rng.random() < 0.3
     if dealer:
-        m_bot = max(m_bot, cap * (0.45 if strip_band else 0.38))
+        m_bot = max(m_bot, cap * (0.45 if dealer_band else 0.38))
     ph = int(round(text_h + m_top + m_bot))
     mx_l = rng.uniform(0.18, 0.7) * cap
     mx_r = mx_l * rng.uniform(0.7, 1.3)
@@ -166,29 +178,64 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     elif pw > hi * ph:
         extra = pw / hi - ph
         m_top, m_bot, ph = m_top + extra / 2, m_bot + extra / 2, int(round(pw / hi))
-    tx = int(round(mx_l + ind_w))
-    ty = int(round(m_top))
+    return _Geometry(ph, pw, int(round(mx_l + ind_w)), int(round(m_top)), ind_style, ind_w, hsrp, dealer, dealer_band)
 
+
+def _screws(rng: np.random.Generator, img: np.ndarray, two_line: bool) -> None:
+    ph, pw = img.shape[:2]
+    r = max(2, int(rng.uniform(0.035, 0.065) * (ph if not two_line else ph * 0.7)))
+    if two_line and rng.random() < 0.6:  # top and bottom centre, often over the text
+        sx = int(pw * rng.uniform(0.4, 0.6))
+        decor.screws(img, [(sx, int(ph * rng.uniform(0.06, 0.2))), (sx, int(ph * rng.uniform(0.8, 0.94)))], r, rng)
+    else:
+        sy = int(rng.uniform(0.1, 0.3) * ph) if rng.random() < 0.8 else ph // 2
+        sx = int(rng.uniform(0.18, 0.32) * pw)
+        decor.screws(img, [(sx, sy), (pw - sx, sy)], r, rng)
+
+
+def _dealer_text(rng: np.random.Generator, img: np.ndarray, g: _Geometry, two_line: bool, cap: int) -> None:
+    name = decor.dealer_name(rng)
+    dcap = max(4, int(rng.uniform(0.1, 0.16) * g.ph if not two_line else 0.08 * g.ph))
+    fonts = available_fonts()
+    dmask = decor.small_text(fonts[int(rng.integers(len(fonts)))], name, dcap)
+    if dmask.shape[1] > g.pw * 0.85:
+        dmask = cv2.resize(dmask, (int(g.pw * 0.85), dmask.shape[0]))
+    colour = (255, 255, 255) if g.dealer_band else tuple(
+        int(c) for c in rng.choice([(30, 30, 200), (150, 60, 20), (30, 30, 30), (40, 120, 40)]))
+    dy = g.ph - int(cap * 0.2) - dmask.shape[0] // 2
+    decor.blend_mask(img, dmask, colour, (g.pw - dmask.shape[1]) // 2, dy)
+
+
+def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
+    """Render ``text`` on a flat plate at CAP-pixel character height."""
+    scheme = sample_scheme(rng, two_line)
+    bg, fg = scheme_colours(rng, scheme)
+    style = sample_style(rng, two_line)
+    mask, rows, min_cap = _text_mask(rng, text, two_line, style)
+    cap = style.cap
+    text_h, tw = mask.shape
+    g = _geometry(rng, scheme, two_line, text_h, tw, cap)
+    ph, pw, tx, ty = g.ph, g.pw, g.tx, g.ty
+
+    # Paint and the furniture under the characters.
     img = np.empty((ph, pw, 3), np.uint8)
     img[:] = bg.astype(np.uint8)
-
     radius = int(rng.uniform(0.02, 0.12) * ph)
-    if strip_band:
+    if g.dealer_band:
         band_c = tuple(int(c) for c in rng.choice([(150, 60, 20), (30, 30, 170), (20, 20, 20)]))
-        y0 = ph - int(cap * 0.4)
-        cv2.rectangle(img, (0, y0), (pw, ph), band_c, -1)
+        cv2.rectangle(img, (0, ph - int(cap * 0.4)), (pw, ph), band_c, -1)
     if two_line and len(rows) == 2 and rng.random() < (0.25 if scheme == "commercial" else 0.05):
         # A painted rule between the lines, as on many auto-rickshaw plates.
         y = ty + (rows[0][1] + rows[1][0]) // 2
         colour = (30, 30, 190) if rng.random() < 0.6 else tuple(int(c) for c in fg)
         cv2.line(img, (int(0.05 * pw), y), (int(0.95 * pw), y), colour, max(1, cap // 14), cv2.LINE_AA)
-    if ind_style != "none":
+    if g.ind_style != "none":
         inset = max(2, int(0.06 * ph))
         label_font = style.font if style.font.kind != "hand" else available_fonts()[-1]
-        decor.ind_mark(img, inset, inset, ph - inset, ind_w - inset, label_font, rng, strip=ind_style == "strip")
-        if hsrp and rng.random() < 0.35:
+        decor.ind_mark(img, inset, inset, ph - inset, g.ind_w - inset, label_font, rng, strip=g.ind_style == "strip")
+        if g.hsrp and rng.random() < 0.35:
             r = int(ph * rng.uniform(0.08, 0.12))
-            decor.hologram(img, ind_w + r + 2, inset + r + 1, r, rng)
+            decor.hologram(img, g.ind_w + r + 2, inset + r + 1, r, rng)
 
     # Characters: optional emboss shading, then the paint itself.
     paint_fg = fg
@@ -200,32 +247,17 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         decor.blend_mask(img, mask, shade, tx + d, ty + d)
     decor.blend_mask(img, mask, paint_fg, tx, ty)
 
-    room = min(ty, ph - ty - text_h, tx - ind_w, pw - tx - tw)  # clearance around the text
+    # Furniture over the paint: rim, screws, dealer name.
+    room = min(ty, ph - ty - text_h, tx - g.ind_w, pw - tx - tw)  # clearance around the text
     if rng.random() < 0.65:
         thick = max(1, int(rng.uniform(0.01, 0.035) * ph))
         inset = min(int(rng.uniform(0.015, 0.06) * ph), room - thick - 2)
         if inset >= 0:  # a rim never runs over the characters
             decor.border(img, inset, thick, max(0, radius - inset), fg)
     if rng.random() < 0.45:
-        r = max(2, int(rng.uniform(0.035, 0.065) * (ph if not two_line else ph * 0.7)))
-        if two_line and rng.random() < 0.6:  # top and bottom centre, often over the text
-            sx = int(pw * rng.uniform(0.4, 0.6))
-            decor.screws(img, [(sx, int(ph * rng.uniform(0.06, 0.2))), (sx, int(ph * rng.uniform(0.8, 0.94)))], r, rng)
-        else:
-            sy = int(rng.uniform(0.1, 0.3) * ph) if rng.random() < 0.8 else ph // 2
-            sx = int(rng.uniform(0.18, 0.32) * pw)
-            decor.screws(img, [(sx, sy), (pw - sx, sy)], r, rng)
-    if dealer:
-        name = decor.dealer_name(rng)
-        dcap = max(4, int(rng.uniform(0.1, 0.16) * ph if not two_line else 0.08 * ph))
-        fonts = available_fonts()
-        dmask = decor.small_text(fonts[int(rng.integers(len(fonts)))], name, dcap)
-        if dmask.shape[1] > pw * 0.85:
-            dmask = cv2.resize(dmask, (int(pw * 0.85), dmask.shape[0]))
-        colour = (255, 255, 255) if strip_band else tuple(
-            int(c) for c in rng.choice([(30, 30, 200), (150, 60, 20), (30, 30, 30), (40, 120, 40)]))
-        dy = ph - int(cap * 0.2) - dmask.shape[0] // 2
-        decor.blend_mask(img, dmask, colour, (pw - dmask.shape[1]) // 2, dy)
+        _screws(rng, img, two_line)
+    if g.dealer:
+        _dealer_text(rng, img, g, two_line, cap)
 
     box = (tx, ty, tx + tw, ty + text_h)
     return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, min_cap)
