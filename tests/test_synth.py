@@ -34,13 +34,13 @@ STANDARD = re.compile(r"^([A-Z]{2})(\d{1,2})([A-Z]{0,3})(\d{1,4})$")
 @pytest.fixture(scope="module")
 def texts() -> list[str]:
     rng = np.random.default_rng(0)
-    return [sample_plate_text(rng) for _ in range(8000)]
+    return [sample_plate_text(rng) for _ in range(6000)]
 
 
 @pytest.fixture(scope="module")
 def samples():
     synth = PlateSynthesizer(seed=7, two_line_fraction=0.3)
-    return [synth.render(i) for i in range(300)]
+    return [synth.render(i) for i in range(240)]
 
 
 def test_sampler_emits_only_grammatical_plain_strings(texts):
