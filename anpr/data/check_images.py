@@ -83,9 +83,9 @@ class ImageFacts:
 
 def probe_image(path: str | Path, decode: bool = True) -> ImageFacts | Finding:
     """The facts of a readable image, or the (kind, message) of why it cannot be used."""
-    path = Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except FileNotFoundError:
         return ("missing_image", f"image not found: {path}")
     except IsADirectoryError:

@@ -123,7 +123,7 @@ def check_label_records(
 # ----------------------------------------------------------------------------- images
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -192,14 +192,16 @@ def image_findings(
     """Findings per image name, the number of images scanned now, the number taken from the
     cache and the seconds the scan took."""
     cache = ImageCache(images_dir, Path(cache_dir) if cache_dir is not None else None)
+    base = str(images_dir)  # os.path rather than pathlib: this loop runs once per image
     results: dict[str, ImageFacts | Finding] = {}
     to_scan: list[tuple[str, tuple[int, int]]] = []
     cached_count = 0
     for name in names:
-        path = images_dir / name
+        path = os.path.join(base, name)
         stat = _stat(path)
         if stat is None:
-            results[name] = ("missing_image", f"image not found: {path}")
+            shown = path if path.isprintable() else repr(path)  # e.g. a stray BOM in the name
+            results[name] = ("missing_image", f"image not found: {shown}")
             continue
         cached = cache.get(name, stat, decode)
         if cached is None:
@@ -211,7 +213,7 @@ def image_findings(
         on_start(len(to_scan))
     start = time.perf_counter()
     if to_scan:
-        scanned = scan_images([images_dir / n for n, _ in to_scan], decode, workers, progress)
+        scanned = scan_images([os.path.join(base, n) for n, _ in to_scan], decode, workers, progress)
         for (name, stat), result in zip(to_scan, scanned):
             results[name] = result
             if not (isinstance(result, tuple) and result[0] == "missing_image"):
@@ -219,7 +221,7 @@ def image_findings(
         cache.save()
     seconds = time.perf_counter() - start
     findings = {
-        name: facts_findings(result, images_dir / name, limits) if isinstance(result, ImageFacts) else [result]
+        name: facts_findings(result, os.path.join(base, name), limits) if isinstance(result, ImageFacts) else [result]
         for name, result in results.items()
     }
     return findings, len(to_scan), cached_count, seconds
