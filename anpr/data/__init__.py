@@ -1,17 +1,26 @@
-"""Plate data: labels files, images, augmentation, datasets and the DataModules."""
+"""Plate data: labels files, images, augmentation, datasets and the DataModules.
 
-from anpr.data.datamodule import PlateDataModule
-from anpr.data.dataset import PlateDataset, collate_plates
-from anpr.data.images import Preprocessor, read_image
-from anpr.data.labels import DatasetError, LabelRecord, read_labels
+Names are imported lazily so light users (the synthetic renderer, the checker) don't pay for
+importing Lightning.
+"""
 
-__all__ = [
-    "DatasetError",
-    "LabelRecord",
-    "PlateDataModule",
-    "PlateDataset",
-    "Preprocessor",
-    "collate_plates",
-    "read_image",
-    "read_labels",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "DatasetError": "anpr.data.labels",
+    "LabelRecord": "anpr.data.labels",
+    "read_labels": "anpr.data.labels",
+    "Preprocessor": "anpr.data.images",
+    "read_image": "anpr.data.images",
+    "PlateDataset": "anpr.data.dataset",
+    "collate_plates": "anpr.data.dataset",
+    "PlateDataModule": "anpr.data.datamodule",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'anpr.data' has no attribute {name!r}")
