@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]error:[/] {escape(str(err))}")
         return 2
     finally:
-        progress.stop()
+        if task is not None:
+            progress.stop()
 
     print_issues(console, report, args.max_list)
     print_summary(console, report, KINDS)
