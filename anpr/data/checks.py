@@ -110,7 +110,8 @@ def check_label_records(
             issues.append(Issue(file, line, "duplicate_line", f"same as line {first_line[key]}", name))
         else:
             first_line[key] = line
-        by_image[name].append((line, trained if trained else text))
+        if text:  # an empty label is its own problem, not a second label
+            by_image[name].append((line, trained or text))
     for name, entries in by_image.items():
         if len({text for _, text in entries}) > 1:
             listing = ", ".join(f"line {line}: {text!r}" for line, text in entries)
