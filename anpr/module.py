@@ -29,6 +29,8 @@ class PlateRecognitionModule(L.LightningModule):
         scheduler: OneCycleLR arguments (``max_lr``, ``pct_start``, ``div_factor``, ...).
         max_consecutive_nonfinite: a batch whose loss is NaN/inf is skipped and counted; this
             many in a row stop training with an explanation instead of wasting the run.
+        channels_last: run convolutions in NHWC memory layout (faster on recent GPUs and CPUs).
+        compile: ``torch.compile`` the network in place (state-dict keys stay unchanged).
     """
 
     def __init__(
@@ -39,6 +41,8 @@ class PlateRecognitionModule(L.LightningModule):
         optimizer: Mapping[str, Any] | None = None,
         scheduler: Mapping[str, Any] | None = None,
         max_consecutive_nonfinite: int = 5,
+        channels_last: bool = False,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -51,7 +55,15 @@ class PlateRecognitionModule(L.LightningModule):
         self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
         self.consecutive_nonfinite = 0
 
+    def setup(self, stage: str) -> None:
+        if self.hparams.channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        if self.hparams.compile and stage == "fit":
+            self.net.compile()
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.hparams.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         return self.net(images)
 
     def compute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
