@@ -40,6 +40,10 @@ class SynthPlateDataModule(PlateDataModule):
         )
 
     def prepare_data(self) -> None:
+        self.render_if_missing()
+        super().prepare_data()  # the data checks, once, before any training process starts
+
+    def render_if_missing(self) -> None:
         if (self.dataset_dir / "labels.txt").is_file():
             return
         from anpr.data.synth import write_dataset
@@ -54,5 +58,5 @@ class SynthPlateDataModule(PlateDataModule):
         )
 
     def setup(self, stage: str | None = None) -> None:
-        self.prepare_data()  # also when used outside a Trainer
+        self.render_if_missing()  # also when used outside a Trainer
         super().setup(stage)
