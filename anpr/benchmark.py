@@ -10,6 +10,7 @@ them) or trained checkpoints.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
-from anpr.inference.timing import system_info
+from anpr.inference.timing import interleaved_medians, system_info
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 MODES = ("infer",)  # benchmark modes; scripts/benchmark.py has one subcommand per mode
@@ -70,6 +71,9 @@ class InferResult:
             "",
             f"- CPU: {sysinfo['cpu']} ({features}); {sysinfo['logical_cpus']} logical CPUs; "
             f"**threads: {s.threads or 'runtime default'}** (torch intra-op and ONNX Runtime intra-op)",
+            *([f"- load average (1 min) when the run started: {sysinfo['load_average']:.1f} "
+               "(above the CPU count, other processes competed for the cores)"]
+              if sysinfo.get("load_average") is not None else []),
             f"- torch {sysinfo['torch']}, onnxruntime {sysinfo['onnxruntime']}, onnx {sysinfo['onnx']}, "
             f"Python {sysinfo['python']}",
             f"- batch 1: median of {_per_round(s.repeats, s) * s.rounds} calls after {s.warmup} warm-up calls; "
@@ -145,6 +149,7 @@ def run_infer(
     from anpr.inference.quantize import CALIBRATION_SEED, EVAL_SEED, plate_batch, quantize_static_int8
 
     settings = settings or InferSettings()
+    system = system_info(settings.threads)  # load average before our own work starts
     status = on_status or (lambda message: None)
     if settings.threads:
         torch.set_num_threads(int(settings.threads))
@@ -186,33 +191,18 @@ def run_infer(
                     agreement = sum(a == b for a, b in zip(texts, reference)) / max(1, len(reference))
                 rows.append(InferRow(label, size, name, latency * 1e3, throughput,
                                      path.stat().st_size / 1e6 if path else _torch_size_mb(net), agreement))
-    return InferResult(rows, settings, system_info(settings.threads), sorted(set(notes)))
+    return InferResult(rows, settings, system, sorted(set(notes)))
 
 
 def time_interleaved(readers: dict[str, PlateReader], plates: np.ndarray, s: InferSettings) -> dict[str, tuple[float, float]]:
     """``{runtime: (seconds per batch-1 call, plates/s at s.batch)}``, medians over interleaved rounds."""
-    import time
-
     one = np.ascontiguousarray(plates[:1])
     many = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))
-    single: dict[str, list[float]] = {k: [] for k in readers}
-    batched: dict[str, list[float]] = {k: [] for k in readers}
-    for reader in readers.values():
-        for _ in range(s.warmup):
-            reader.logits(one)
-        reader.logits(many)
-    per_round_1, per_round_n = _per_round(s.repeats, s), _per_round(_batch_repeats(s), s)
-    for _ in range(s.rounds):
-        for name, reader in readers.items():
-            for _ in range(per_round_1):
-                start = time.perf_counter()
-                reader.logits(one)
-                single[name].append(time.perf_counter() - start)
-            for _ in range(per_round_n):
-                start = time.perf_counter()
-                reader.logits(many)
-                batched[name].append(time.perf_counter() - start)
-    return {k: (float(np.median(single[k])), s.batch / float(np.median(batched[k]))) for k in readers}
+    single = interleaved_medians({k: functools.partial(r.logits, one) for k, r in readers.items()},
+                                 s.warmup, _per_round(s.repeats, s) * s.rounds, s.rounds)
+    batched = interleaved_medians({k: functools.partial(r.logits, many) for k, r in readers.items()},
+                                  1, _per_round(_batch_repeats(s), s) * s.rounds, s.rounds)
+    return {k: (single[k], s.batch / batched[k]) for k in readers}
 
 
 def _per_round(repeats: int, s: InferSettings) -> int:

@@ -197,7 +197,7 @@ def test_checkpoint_with_pickled_code_is_refused(tmp_path):
     evil["hyper_parameters"]["surprise"] = _Payload(marker)
     evil_path = tmp_path / "evil.ckpt"
     torch.save(evil, evil_path)
-    with pytest.raises(UnsafeCheckpointError, match="refused"):
+    with pytest.raises(UnsafeCheckpointError, match="refused to load: it names .getattr."):
         PlateReader.from_path(evil_path)
     assert not marker.exists()
     # The same file loaded the unsafe way would have run the payload: the test can fail.
@@ -210,8 +210,13 @@ def test_bad_model_files_are_clear_errors(tmp_path):
     with pytest.raises(CheckpointError, match="unknown model file type"):
         PlateReader.from_path(tmp_path / "model.txt")
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint") as err:
         PlateReader.from_path(tmp_path / "junk.ckpt")
+    assert not isinstance(err.value, UnsafeCheckpointError)
+    checkpoint, _, _, _ = tiny_model_files()
+    (tmp_path / "cut.ckpt").write_bytes(checkpoint.read_bytes()[:2000])
+    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+        PlateReader.from_path(tmp_path / "cut.ckpt")
     torch.save({"state_dict": {"net.x": torch.zeros(1)}}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointError, match="charset"):
         PlateReader.from_path(tmp_path / "other.ckpt")

@@ -10,10 +10,11 @@ ONNX Runtime has no static int8 LSTM kernel, so the LSTM stays float in every va
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, onnx_session
 from anpr.inference.sources import sample_plates
-from anpr.inference.timing import median_seconds
+from anpr.inference.timing import interleaved_medians
 
 QUANT_FORMATS = ("qoperator", "qdq")
 META_QUANTIZATION = "anpr.quantization"
@@ -109,23 +110,27 @@ class Measurement:
 
 
 def measure_onnx(
-    name: str, path: str | Path, info: ModelInfo, batch: np.ndarray, texts: Sequence[str] | None,
-    reference_texts: Sequence[str] | None = None, threads: int | None = None,
-    throughput_batch: int = 64, repeats: int = 20,
-) -> tuple[Measurement, list[str]]:
-    """Time ``path`` at batch 1 and ``throughput_batch``, and read ``batch`` with it."""
-    reader = PlateReader(OnnxBackend(onnx_session(path, threads)), info)
-    predicted = [r.text for r in _read_preprocessed(reader, batch, throughput_batch)]
-    one, many = batch[:1], _tile(batch, throughput_batch)
-    latency = median_seconds(lambda: reader.logits(one), warmup=5, repeats=repeats)
-    per_batch = median_seconds(lambda: reader.logits(many), warmup=2, repeats=max(3, repeats // 4))
-    m = Measurement(
-        name=name, path=str(path), size_mb=Path(path).stat().st_size / 1e6,
-        latency_ms=latency * 1e3, throughput=throughput_batch / per_batch,
-        agreement=_share_equal(predicted, reference_texts) if reference_texts is not None else None,
-        sequence_accuracy=_share_equal(predicted, texts) if texts is not None else None,
-    )
-    return m, predicted
+    paths: dict[str, str | Path], info: ModelInfo, batch: np.ndarray, texts: Sequence[str] | None,
+    threads: int | None = None, throughput_batch: int = 64, repeats: int = 20, reference: str = "fp32",
+) -> dict[str, Measurement]:
+    """Time each ONNX file at batch 1 and ``throughput_batch`` (interleaved) and read ``batch``
+    with it; agreement is measured against the ``reference`` entry's reads."""
+    readers = {name: PlateReader(OnnxBackend(onnx_session(path, threads)), info) for name, path in paths.items()}
+    reads = {name: [r.text for r in _read_preprocessed(reader, batch, throughput_batch)]
+             for name, reader in readers.items()}
+    one, many = np.ascontiguousarray(batch[:1]), _tile(batch, throughput_batch)
+    latency = interleaved_medians({k: functools.partial(r.logits, one) for k, r in readers.items()}, 5, repeats)
+    per_batch = interleaved_medians({k: functools.partial(r.logits, many) for k, r in readers.items()},
+                                    1, max(3, repeats // 4))
+    return {
+        name: Measurement(
+            name=name, path=str(path), size_mb=Path(path).stat().st_size / 1e6,
+            latency_ms=latency[name] * 1e3, throughput=throughput_batch / per_batch[name],
+            agreement=_share_equal(reads[name], reads[reference]) if reference in reads else None,
+            sequence_accuracy=_share_equal(reads[name], texts) if texts is not None else None,
+        )
+        for name, path in paths.items()
+    }
 
 
 def choose_int8(
@@ -154,10 +159,6 @@ def choose_int8(
             accepted.append((speed1 * speed_n, c))
     best = max(accepted, key=lambda pair: pair[0])[1] if accepted else None
     return best, notes
-
-
-def measurement_dict(m: Measurement) -> dict:
-    return asdict(m)
 
 
 def _read_preprocessed(reader: PlateReader, batch: np.ndarray, size: int):
@@ -215,16 +216,15 @@ def build_int8(
 
     calibration, _, source = plate_batch(info, calibration_size, seed=CALIBRATION_SEED)
     eval_batch, texts, _ = plate_batch(info, eval_size, seed=EVAL_SEED)
-    fp32, fp32_texts = measure_onnx("fp32", fp32_path, info, eval_batch, texts, None, threads, repeats=repeats)
-    fp32.agreement = 1.0
-    candidates: list[Measurement] = []
     written = None
     with tempfile.TemporaryDirectory() as tmp:
+        paths: dict[str, str | Path] = {"fp32": fp32_path}
         for fmt in formats:
-            path = quantize_static_int8(fp32_path, Path(tmp) / f"int8_{fmt}.onnx", calibration, fmt)
-            m, _ = measure_onnx(f"int8 static {fmt}", path, info, eval_batch, texts, fp32_texts, threads,
-                                repeats=repeats)
-            candidates.append(m)
+            paths[f"int8 static {fmt}"] = quantize_static_int8(fp32_path, Path(tmp) / f"int8_{fmt}.onnx",
+                                                               calibration, fmt)
+        measured = measure_onnx(paths, info, eval_batch, texts, threads, repeats=repeats)
+        fp32 = measured.pop("fp32")
+        candidates = list(measured.values())
         chosen, notes = choose_int8(fp32, candidates, max_accuracy_drop=max_accuracy_drop)
         keep = chosen or (max(candidates, key=lambda c: c.throughput / c.latency_ms) if force and candidates else None)
         if keep is not None:

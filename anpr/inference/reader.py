@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -107,10 +108,17 @@ def load_checkpoint(path: str | Path) -> tuple[Any, ModelInfo]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise UnsafeCheckpointError(
-            f"{path}: refused to load: it holds objects that are not plain tensors/containers "
-            f"(torch.load weights_only=True said: {str(err).splitlines()[0]}). "
-            "Only load such a file if you trust its author, and re-save its state_dict."
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        if found:
+            raise UnsafeCheckpointError(
+                f"{path}: refused to load: it names {found[1]!r}, and weights_only loading only "
+                "accepts tensors and plain containers (unpickling other objects can run code). If you "
+                "trust its author, load it yourself and save its state_dict and 'anpr' entries alone."
+            ) from err
+        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(err))
+        raise CheckpointError(
+            f"{path}: refused to load: not a PyTorch checkpoint that weights_only loading can read "
+            f"({detail[1] if detail else str(err).splitlines()[0]})"
         ) from err
     except (RuntimeError, EOFError, OSError) as err:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({err})") from err

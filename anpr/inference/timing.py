@@ -10,16 +10,26 @@ from typing import Any, Callable
 import numpy as np
 
 
-def median_seconds(fn: Callable[[], Any], warmup: int = 3, repeats: int = 20) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` untimed calls."""
-    for _ in range(max(0, warmup)):
-        fn()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def interleaved_medians(
+    fns: dict[str, Callable[[], Any]], warmup: int = 3, repeats: int = 20, rounds: int = 3
+) -> dict[str, float]:
+    """Median seconds per call of each ``fns`` entry, timed in ``rounds`` interleaved rounds.
+
+    Interleaving spreads a noisy neighbour's load over every candidate instead of whichever one
+    happened to run at the time, which matters when comparing runtimes on a shared machine.
+    """
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        for _ in range(max(0, warmup)):
+            fn()
+    per_round = max(1, repeats // max(1, rounds))
+    for _ in range(max(1, rounds)):
+        for name, fn in fns.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def cpu_model() -> str:
@@ -49,8 +59,13 @@ def system_info(threads: int | None = None) -> dict[str, Any]:
     import onnxruntime
     import torch
 
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = None
     return {
         "cpu": cpu_model(),
+        "load_average": load,  # other processes compete for the CPU when this nears the core count
         "cpu_int8_features": cpu_int8_features(),
         "logical_cpus": os.cpu_count(),
         "threads": threads,
