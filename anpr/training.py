@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 # The metrics TensorBoard's HPARAMS tab shows next to each run's knobs (each tag's last value).
 HPARAMS_METRICS = ("val/seq_acc", "val/char_acc", "val/loss", "best/val/seq_acc", "best/val/char_acc")
 
+# What a validation loader keeps when it gets a distributed sampler.
+LOADER_KEYS = (
+    "batch_size", "num_workers", "collate_fn", "pin_memory", "timeout", "worker_init_fn",
+    "multiprocessing_context", "generator", "prefetch_factor", "persistent_workers",
+)
+
 # What Lightning's DDP launcher leaves in os.environ; restored after each job of a multirun.
 DDP_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
 
@@ -82,13 +88,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
+    """Build the trainer, data and module, fit, and write ``metrics.json`` (rank zero)."""
     output_dir = Path(cfg.paths.output_dir)
     callbacks = [*instantiate_group(cfg.get("callbacks")), HparamsSummary(flatten_for_hparams(cfg))]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    data_overrides = {}
     batching = per_process_batching(cfg, trainer.world_size)
-    if batching:
+    if batching:  # several processes share the preset's batch
         trainer.accumulate_grad_batches = batching["accumulate_grad_batches"]
-    datamodule = instantiate(cfg.data, **({"batch_size": batching["batch_size"]} if batching else {}))
+        data_overrides["batch_size"] = batching["batch_size"]
+    datamodule = instantiate(cfg.data, **data_overrides)
     unpadded_validation(datamodule)
     module = build_module(cfg, datamodule)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir)
@@ -164,8 +173,8 @@ class HparamsSummary(L.Callback):
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         best = best_scores(trainer)
-        for logger in trainer.loggers:
-            if best:
+        if best:
+            for logger in trainer.loggers:
                 logger.log_metrics(best, step=trainer.global_step)
 
 
@@ -180,7 +189,10 @@ def per_process_batching(cfg: DictConfig, world_size: int) -> dict[str, int] | N
     """
     if world_size < 2:
         return None
-    if not (OmegaConf.is_interpolation(cfg.data, "batch_size") and OmegaConf.is_interpolation(cfg.trainer, "accumulate_grad_batches")):
+    derived = OmegaConf.is_interpolation(cfg.data, "batch_size") and OmegaConf.is_interpolation(
+        cfg.trainer, "accumulate_grad_batches"
+    )
+    if not derived:
         log.info("DDP on %d processes with data.batch_size and accumulate_grad_batches as given", world_size)
         return None
     per_process = -(-int(cfg.batch_size) // world_size)
@@ -218,16 +230,8 @@ def unpadded_validation(datamodule: L.LightningDataModule) -> None:
         sampler = UnrepeatedDistributedSampler(
             loader.dataset, num_replicas=trainer.world_size, rank=trainer.global_rank, shuffle=False
         )
-        return DataLoader(
-            loader.dataset,
-            batch_size=loader.batch_size,
-            sampler=sampler,
-            num_workers=loader.num_workers,
-            collate_fn=loader.collate_fn,
-            pin_memory=loader.pin_memory,
-            persistent_workers=loader.persistent_workers,
-            drop_last=False,
-        )
+        kept = {key: getattr(loader, key) for key in LOADER_KEYS}
+        return DataLoader(loader.dataset, sampler=sampler, drop_last=False, **kept)
 
     datamodule.val_dataloader = val_dataloader
 
