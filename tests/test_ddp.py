@@ -35,7 +35,9 @@ def test_ddp_cpu_profile_is_two_gloo_processes() -> None:
 
 def test_slurm_launcher_asks_for_the_trainer_nodes_and_one_task_per_gpu() -> None:
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    cfg = compose_train(["hydra/launcher=slurm", "hardware=multigpu", "trainer.num_nodes=2", "hydra.launcher.gpus_per_node=8"])
+    cfg = compose_train(
+        ["hydra/launcher=slurm", "hardware=multigpu", "trainer.num_nodes=2", "hydra.launcher.gpus_per_node=8"]
+    )
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.nodes, launcher.gpus_per_node, launcher.tasks_per_node) == (2, 8, 8)
@@ -68,7 +70,8 @@ def test_validation_is_split_across_processes_without_duplicates(size: int, tmp_
     seen = []
     for rank in range(2):
         datamodule = PlateDataModule(
-            str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels), batch_size=4
+            str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
+            batch_size=4,
         )
         datamodule.setup()
         unpadded_validation(datamodule)
@@ -124,7 +127,9 @@ def test_two_process_ddp_multirun_validates_like_one_process(tmp_path: Path) -> 
             str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
             image_height=32, image_width=128, batch_size=5,
         )
-        trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_model_summary=False)
+        trainer = L.Trainer(
+            accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_model_summary=False
+        )
         (single,) = trainer.validate(module, datamodule=datamodule, verbose=False)
         assert ddp["val/seq_acc"] == single["val/seq_acc"]
         assert ddp["val/char_acc"] == single["val/char_acc"]

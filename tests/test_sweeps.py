@@ -56,7 +56,7 @@ def check_job(run_dir: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_grid_multirun_gives_each_job_a_folder_with_tensorboard_hparams_and_a_resumable_checkpoint(tmp_path: Path) -> None:
+def test_grid_multirun_gives_each_job_a_folder_with_hparams_and_a_resumable_checkpoint(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(40))
     sweep_dir = tmp_path / "sweep"
     result = run_script(
@@ -99,7 +99,8 @@ def test_optuna_sweep_records_trials_in_sqlite_survives_a_failed_trial_and_resum
         ' scheduler.max_lr: "choice(3e-3)", optimizer.weight_decay: "choice(2e-2)"}'
     )
     first = tmp_path / "first"
-    result = run_script([TRAIN, *study, *args, space, "hydra/sweeper/sampler=grid", f"hydra.sweep.dir={first}"], tmp_path)
+    grid = [TRAIN, *study, *args, space, "hydra/sweeper/sampler=grid", f"hydra.sweep.dir={first}"]
+    result = run_script(grid, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     trials = optuna.load_study(study_name="test", storage=storage).trials
     assert {t.params["model.hidden_size"]: t.state.name for t in trials} == {0: "FAIL", 16: "COMPLETE", 24: "COMPLETE"}
