@@ -71,8 +71,11 @@ def int8(args: argparse.Namespace, fp32_path: Path, info) -> int:
         print("\n" + "!" * 78 + f"\nWARNING: wrote {report.written} because of --force-int8, but no int8 variant "
               "beat fp32 at both batch sizes with accuracy kept on this machine.\n" + "!" * 78, file=sys.stderr)
         return 0
-    print(f"\nNo int8 file written: no variant was faster than fp32 at batch 1 and batch 64 with accuracy kept "
-          f"on this machine. Use {fp32_path} (or --force-int8 to write it anyway).", file=sys.stderr)
+    print(f"\nNo int8 file written: no variant passed (faster than fp32 at batch 1 and batch 64, accuracy "
+          f"kept) on this machine; the reasons are above. Use {fp32_path} (or --force-int8).", file=sys.stderr)
+    if target.exists():
+        print(f"WARNING: {target} is left from an earlier export and does not belong to this model.",
+              file=sys.stderr)
     return 3
 
 

@@ -55,7 +55,11 @@ def test_static_int8_file_keeps_metadata_and_reads(tmp_path):
     ops = {n.op_type for n in onnx.load(str(out)).graph.node}
     assert "QLinearConv" in ops
     meta = read_metadata(out)
-    assert json.loads(meta[META_QUANTIZATION])["format"] == "qoperator"
+    settings = json.loads(meta[META_QUANTIZATION])
+    assert settings["format"] == "qoperator" and settings["float_nodes"]
+    graph = onnx.load(str(out)).graph
+    last = next(n for n in graph.node if "logits" in n.output)
+    assert last.op_type == "Add" and last.name in settings["float_nodes"]  # logits computed in float
     int8_reader = PlateReader.from_path(out)
     assert int8_reader.info == reader.info
     plates, _, _ = plate_batch(reader.info, 6, seed=2)
@@ -80,6 +84,11 @@ def test_choose_int8_needs_speed_at_both_batch_sizes_and_kept_accuracy():
     # without truth, agreement with fp32 decides
     assert choose_int8(_m("fp32", 10, 100), [_m("q", 5, 300, agreement=0.5)])[0] is None
     assert choose_int8(_m("fp32", 10, 100), [_m("q", 5, 300, agreement=0.99)])[0] is not None
+    # so it does when fp32 reads too few plates for an accuracy drop to show
+    untrained = _m("fp32", 10, 100, acc=0.0)
+    chosen, notes = choose_int8(untrained, [_m("q", 5, 300, acc=0.0, agreement=0.7)])
+    assert chosen is None and "fp32 itself reads too few plates" in notes[0]
+    assert choose_int8(fp32, [_m("q", 5, 300, acc=0.9, agreement=0.7)])[0] is not None
 
 
 def test_int8_file_is_only_written_when_chosen_or_forced(tmp_path, monkeypatch):
