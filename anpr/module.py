@@ -77,7 +77,8 @@ class PlateRecognitionModule(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor | None:
         loss = self.compute_loss(self(batch["images"]), batch)
-        if not torch.isfinite(loss):
+        # Decided jointly: under DDP every process must skip the same batch or backward hangs.
+        if self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False):
             return self.skip_nonfinite_batch(loss, batch_idx)
         self.consecutive_nonfinite = 0
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["texts"]))
@@ -122,8 +123,10 @@ class PlateRecognitionModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         for key, metric in self.val_seq_acc_by_layout.items():
-            if int(metric.total) > 0:
-                self.log(f"val/seq_acc_{key}", metric.compute())
+            value = metric.compute()  # on every process: it synchronizes them
+            seen = self.trainer.strategy.reduce(metric.total.float(), reduce_op="sum")
+            if float(seen) > 0:
+                self.log(f"val/seq_acc_{key}", value)
             metric.reset()
 
     def configure_optimizers(self) -> dict:
