@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import pickle
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,6 +46,7 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     everything a training checkpoint holds (optimizer, scheduler and loop state, hyperparameters).
     """
     root = Path(tempfile.mkdtemp(prefix="anpr-tiny-model-"))
+    atexit.register(shutil.rmtree, root, True)
     images_dir, labels_file = write_rec_dataset(root / "data", random_plate_texts(8, seed=3))
     L.seed_everything(0)
     module = PlateRecognitionModule(TINY, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", PREPROCESSING,
