@@ -24,13 +24,14 @@ class ValidationSummary(L.Callback):
         if batch_idx == 0:
             self.samples = list(zip(outputs["preds"], batch["texts"]))[: self.num_samples]
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Printed after every epoch-end hook, so the per-layout accuracies are this epoch's."""
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
         metrics = trainer.callback_metrics
         table = Table(title=f"Epoch {trainer.current_epoch + 1}/{trainer.max_epochs}", show_header=False)
         for label, key, percent in [
-            ("Training loss", "train/loss_epoch", False),
+            ("Training loss (last step)", "train/loss_step", False),
             ("Validation loss", "val/loss", False),
             ("Sequence accuracy", "val/seq_acc", True),
             ("Character accuracy", "val/char_acc", True),
