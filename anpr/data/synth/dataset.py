@@ -62,9 +62,9 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
         with Progress(*columns, disable=not progress) as bar:
             task = bar.add_task("render", total=n)
             if workers > 1:
-                # fork where available: workers inherit the loaded fonts and skip re-imports.
-                methods = multiprocessing.get_all_start_methods()
-                context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+                # spawn, not fork: the caller may hold threads (torch, OpenCV) that a forked
+                # child inherits mid-lock, which deadlocks it.
+                context = multiprocessing.get_context("spawn")
                 with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
                     for part in pool.map(_render_chunk, jobs):
                         rows.extend(part)
