@@ -1,4 +1,6 @@
-"""Benchmarks that state their conditions. Mode ``infer``: reading speed per runtime.
+"""Benchmarks that state their conditions. Mode ``infer``: reading speed per runtime (here);
+mode ``train``: Lightning vs a plain loop, the model alone, the data pipeline
+(:mod:`anpr.benchmark_train`).
 
 ``infer`` times PyTorch eager, ONNX Runtime fp32 and ONNX Runtime static int8 on the same
 preprocessed synthetic plates: latency at batch 1 (ms/plate, median after warm-up) and throughput
@@ -24,7 +26,7 @@ from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBack
 from anpr.inference.timing import interleaved_medians, system_info
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-MODES = ("infer",)  # benchmark modes; scripts/benchmark.py has one subcommand per mode
+MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
 
 
 @dataclass

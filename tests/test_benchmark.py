@@ -1,10 +1,16 @@
-"""benchmark.py infer: a smoke run gives a complete, condition-stating Markdown table."""
+"""benchmark.py infer and train: smoke runs give complete, condition-stating Markdown tables;
+the in-memory cache of decoded crops gives the same tensors as the files."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
 from anpr.benchmark import load_model_config, random_model
+from anpr.benchmark_train import CACHE_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES, gpu_images_per_s
+from anpr.data import PlateDataModule
+from anpr.data.cache import CachedPlateDataset, decode_all
 from test_inference import script_main, tiny_model_files
 
 
@@ -39,3 +45,116 @@ def test_benchmark_smoke_run(tmp_path, capsys):
     for row in rows:
         latency, throughput = (float(cell) for cell in row.split("|")[4:6])
         assert latency > 0 and throughput > 0
+
+
+def markdown_rows(table: str, header_start: str) -> list[list[str]]:
+    """Cells of the Markdown table whose header line starts with ``header_start``."""
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def positive(cell: str) -> float:
+    value = float(cell.split(" ")[0].rstrip("x,"))
+    assert value > 0, cell
+    return value
+
+
+def test_train_benchmark_smoke_run(tmp_path, capsys):
+    threads = torch.get_num_threads()
+    out = tmp_path / "train-bench.md"
+    try:
+        code = script_main("benchmark")(["train", "--model-config", "crnn_small", "--smoke", "--threads", "1",
+                                         "--out", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    table = out.read_text()
+    assert table == capsys.readouterr().out.rstrip("\n") + "\n"
+    for stated in ("CPU:", "threads: 1", "bf16:", "torch ", "lightning ", "albumentations ", "batch 4"):
+        assert stated in table
+
+    loops = markdown_rows(table, "| model | input | batch | loop |")
+    assert [row[3] for row in loops] == list(LOOP_VARIANTS)
+    assert {row[0] for row in loops} == {"crnn_small"} and {row[2] for row in loops} == {"4"}
+    for row in loops:  # images/s, ratio to the plain loop, start-up, the rounds' rates
+        assert positive(row[4]) and positive(row[5]) and float(row[6]) >= 0 and positive(row[7])
+    assert loops[0][5] == "1.000x"
+    assert "Lightning as in training runs at" in table
+
+    models = markdown_rows(table, "| model | input | batch | channels_last |")
+    assert [(row[3], row[4], row[5]) for row in models] == [
+        ("no", "no", "no"), ("yes", "no", "no"), ("no", "yes", "no"), ("yes", "yes", "no")]
+    for row in models:
+        assert positive(row[6]) and positive(row[7])
+
+    data = markdown_rows(table, "| model | input | batch | pipeline | workers |")
+    assert [(row[3], row[4]) for row in data] == [(p, w) for w in ("0", "1") for p in PIPELINES]
+    for row in data:
+        assert positive(row[5]) and positive(row[6])
+
+    stages = [row[1] for row in markdown_rows(table, "| model | stage |")]
+    assert stages[:3] == ["read + decode the file", "resize to the model's input", "copy out of the in-memory cache"]
+    assert "augmentation: Affine" in stages and "augmentation, all (as configured)" in stages
+
+    ratios = markdown_rows(table, "| model | model images/s | pipeline |")
+    assert [row[2] for row in ratios] == [FILES_AUG, CACHE_AUG]
+    for row in ratios:  # model images/s, loader / model, one worker / model
+        assert positive(row[1]) and positive(row[4]) and positive(row[5])
+
+    gpu = markdown_rows(table, "| model | params (M) |")
+    assert [row[5] for row in gpu] == [FILES_AUG, CACHE_AUG]
+    for row in gpu:
+        gflops, estimate = positive(row[2]), positive(row[3])
+        assert estimate == pytest.approx(gpu_images_per_s(gflops, 13.0), rel=0.01)
+        assert positive(row[4]) == pytest.approx(3 * estimate, rel=0.01)
+        assert positive(row[6]) and positive(row[7]) and row[8] in ("yes", "no")
+    config = load_model_config("crnn_small")
+    assert f"{config['image_height']}x{config['image_width']}" in table
+
+
+def test_gpu_estimate_is_flops_over_three_forward_passes():
+    assert gpu_images_per_s(forward_gflops=1.0, tflops=3.0) == pytest.approx(1000.0)
+    assert gpu_images_per_s(0.5, 13.0) == pytest.approx(13e12 / 1.5e9)
+
+
+def test_in_memory_cache_gives_the_same_tensors(rec_dataset):
+    images_dir, labels_file = rec_dataset
+    kwargs = dict(image_height=32, image_width=128, batch_size=4, val_fraction=0.25)
+    files = PlateDataModule(str(images_dir), str(labels_file), **kwargs)
+    cached = PlateDataModule(str(images_dir), str(labels_file), in_memory_cache=True, **kwargs)
+    files.setup("fit")
+    cached.setup("fit")
+    assert isinstance(cached.train_set, CachedPlateDataset) and isinstance(cached.val_set, CachedPlateDataset)
+    assert not isinstance(files.train_set, CachedPlateDataset)
+    assert cached.train_set.images.shape == (len(files.train_set), 32, 128, 3)
+    assert cached.train_set.images.dtype == np.uint8 and cached.train_set.nbytes == len(files.train_set) * 32 * 128 * 3
+    for name in ("train_set", "val_set"):
+        a, b = getattr(files, name), getattr(cached, name)
+        assert len(a) == len(b) and a.records == b.records
+        for index in range(len(a)):
+            x, y = a[index], b[index]
+            assert torch.equal(x["image"], y["image"]) and torch.equal(x["target"], y["target"])
+            assert x["text"] == y["text"]
+
+
+def test_augmentation_never_writes_into_the_cache(rec_dataset):
+    images_dir, labels_file = rec_dataset
+    data = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
+                           in_memory_cache=True)
+    data.setup("fit")
+    before = data.train_set.images.copy()
+
+    def scribble(image: np.ndarray) -> np.ndarray:
+        image[:] = 0  # in place, the worst an augmentation could do
+        return image
+
+    data.train_set.augment = scribble
+    data.train_set[0]
+    assert np.array_equal(data.train_set.images, before)
+    assert np.array_equal(decode_all(data.train_set, threads=2), before)
