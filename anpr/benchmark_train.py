@@ -397,12 +397,9 @@ def train_system_info(threads: int | None = None) -> dict[str, Any]:
     import lightning
     import torch
 
-    from anpr.inference.timing import cpu_model
+    from anpr.inference.timing import cpu_model, load_average
 
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = None
+    load = load_average()
     return {
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),

@@ -54,15 +54,20 @@ def cpu_int8_features() -> list[str]:
     return [flag for flag in wanted if flag in flags]
 
 
+def load_average() -> float | None:
+    """1-minute load average, or None where the OS has none (Windows)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def system_info(threads: int | None = None) -> dict[str, Any]:
     import onnx
     import onnxruntime
     import torch
 
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = None
+    load = load_average()
     return {
         "cpu": cpu_model(),
         "load_average": load,  # other processes compete for the CPU when this nears the core count
