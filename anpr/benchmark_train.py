@@ -50,6 +50,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from anpr.hardware import native_bf16_flags, onednn_bf16
+
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 PARTS = ("loop", "model", "data")
 
@@ -66,7 +68,10 @@ FILES_NO_AUG = "files: decode + resize"
 FILES_AUG = "files: decode + resize + augmentation"
 CACHE_AUG = "in-memory cache + augmentation"
 CACHE_NO_AUG = "in-memory cache, no augmentation"
+# What the loader workers do with augmentation=seed_on_device: the CACHE_NO_AUG measurement.
+CACHE_DEVICE_AUG = "in-memory cache, augmentation on the GPU (`seed_on_device`)"
 PIPELINES = (FILES_NO_AUG, FILES_AUG, CACHE_AUG, CACHE_NO_AUG)
+DEVICE_AUG_SOURCE = {CACHE_DEVICE_AUG: CACHE_NO_AUG}
 
 # An RTX 3060-class card: about 25 TFLOPS dense fp16 tensor-core peak with fp32 accumulation
 # (what autocast uses), 51 with fp16 accumulation; 13 TFLOPS effective is about half of the
@@ -332,7 +337,10 @@ class TrainResult:
                 "Training images/s = effective FLOP/s / (3 x forward FLOPs per plate): backward costs about "
                 f"twice the forward. Loader x{s.gpu_workers} = the one-worker rate measured here x "
                 f"{s.gpu_workers}, assuming {s.gpu_workers} free cores like this machine's; the target is "
-                "3x the GPU's rate. A network with few FLOPs per plate is more likely bound by kernel "
+                "3x the GPU's rate. With `augmentation=seed_on_device` the workers only copy crops out of "
+                "the cache (the *in-memory cache, no augmentation* rate) and the GPU augments whole batches "
+                "(kornia; see the stage table for its cost on this CPU). A network with few FLOPs per plate "
+                "is more likely bound by kernel "
                 "launches and the sequential LSTM than by FLOPs on a GPU: its real rate is probably lower "
                 "than this estimate, which asks more of the loader, not less.",
                 "",
@@ -342,9 +350,10 @@ class TrainResult:
             ]
             for cost in self.costs:
                 gpu = gpu_images_per_s(cost.forward_gflops, s.gpu_tflops)
-                pipelines = [p for p in (FILES_AUG, CACHE_AUG) if (cost.model, p) in one] or ["-"]
+                pipelines = [p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG)
+                             if (cost.model, DEVICE_AUG_SOURCE.get(p, p)) in one] or ["-"]
                 for pipeline in pipelines:
-                    single = one.get((cost.model, pipeline))
+                    single = one.get((cost.model, DEVICE_AUG_SOURCE.get(pipeline, pipeline)))
                     loader = "-" if single is None else f"{single * s.gpu_workers:.0f}"
                     ratio = "-" if single is None else f"{single * s.gpu_workers / gpu:.2f}"
                     met = "-" if single is None else _yn(single * s.gpu_workers >= 3 * gpu)
@@ -366,24 +375,9 @@ def _yn(flag: bool) -> str:
 # Conditions
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return set(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), []))
-    except OSError:
-        return set()
-
-
 def cpu_bf16_support() -> str:
     """Whether this CPU runs bf16 natively (AVX512-BF16 or AMX), as a phrase for the table."""
-    import torch
-
-    flags = _cpu_flags()
-    native = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
-    try:
-        onednn = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        onednn = False
+    native, onednn = native_bf16_flags(), onednn_bf16()
     if native:
         return f"native ({', '.join(native)}; oneDNN bf16 {'on' if onednn else 'off'})"
     if onednn:
@@ -834,14 +828,43 @@ def time_stages(train_set, images: np.ndarray, name: str, batch: int, plates: in
                                         float(getattr(transform, "p", 1.0))))
             stages.append(StageCost(name, "augmentation, all (as configured)",
                                     per_plate(lambda i: train_set.augment(resized[i]))))
-        stages.append(StageCost(name, "normalize to float32 CHW", per_plate(lambda i: pre.normalize(resized[i]))))
-        samples = [{"image": torch.from_numpy(pre.normalize(image)), "target": torch.tensor(train_set.targets[i]),
+        stages.append(StageCost(name, "to a CHW uint8 tensor (normalized later, on the device)",
+                                per_plate(lambda i: torch.from_numpy(pre.to_chw_uint8(resized[i])))))
+        samples = [{"image": torch.from_numpy(pre.to_chw_uint8(image)), "target": torch.tensor(train_set.targets[i]),
                     "text": train_set.records[i].text, "index": i, "layout": ""}
                    for i, image in enumerate(resized)]
         batches = [samples[a:a + batch] for a in range(0, count, batch)]
         collate_us = per_plate(lambda i: collate_plates(batches[i // batch]) if i % batch == 0 else None)
         stages.append(StageCost(name, f"collate (batches of {batch})", collate_us))
+        device_us = device_augmentation_us(batches[0], batch)
+        if device_us is not None:
+            stages.append(StageCost(name, f"`seed_on_device` augmentation, kornia on this CPU (batches of {batch})",
+                                    device_us))
     return stages
+
+
+def device_augmentation_us(samples: list[dict], batch: int, rounds: int = 5) -> float | None:
+    """Microseconds per plate of the `seed_on_device` transforms run here (a GPU runs them in
+    its own time, not the loader's); None where the config or kornia is missing."""
+    import torch
+    from omegaconf import OmegaConf
+
+    from anpr.data.dataset import collate_plates
+
+    config = CONF_DIR / "augmentation" / "seed_on_device.yaml"
+    try:
+        from anpr.data.device_augment import DeviceAugmenter
+
+        augment = DeviceAugmenter(OmegaConf.to_container(OmegaConf.load(config).device_transforms))
+    except (ImportError, OSError):
+        return None
+    pixels = collate_plates(samples)["images"].float() / 255.0
+    with torch.no_grad():
+        augment(pixels)
+        started = time.perf_counter()
+        for _ in range(rounds):
+            augment(pixels)
+    return (time.perf_counter() - started) / (rounds * len(samples)) * 1e6
 
 
 def _without_augmentation(dataset):

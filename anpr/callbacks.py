@@ -59,7 +59,11 @@ class PredictionGrid(L.Callback):
             n = min(self.max_images, len(batch["texts"]))
             mean = pl_module.hparams.preprocessing.get("mean", IMAGENET_MEAN)
             std = pl_module.hparams.preprocessing.get("std", IMAGENET_STD)
-            images = denormalize(batch["images"][:n].float().cpu(), mean, std)
+            images = batch["images"][:n].cpu()
+            if images.dtype == torch.uint8:  # loaders hand over raw pixels
+                images = images.permute(0, 2, 3, 1).numpy()
+            else:
+                images = denormalize(images.float(), mean, std)
             self.grid = prediction_grid(images, outputs["preds"][:n], batch["texts"][:n], self.columns)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

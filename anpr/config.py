@@ -8,6 +8,8 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from anpr.hardware import cpu_runs_bf16_fast
+
 
 def micro_batch(batch_size: int, max_micro_batch: int) -> int:
     """Per-step batch: the preset's batch split into the fewest steps the hardware allows."""
@@ -21,12 +23,15 @@ def accumulation(batch_size: int, max_micro_batch: int) -> int:
     return math.ceil(int(batch_size) / int(max_micro_batch))
 
 
-def auto_precision() -> str:
-    """bf16 mixed precision on GPUs that have it, fp16 mixed on older GPUs, fp32 on CPU."""
+def auto_precision(cpu_bf16: bool = False) -> str:
+    """bf16 mixed precision on GPUs that have it, fp16 mixed on older GPUs; on a CPU fp32,
+    or bf16 autocast when ``cpu_bf16`` asks for it and the CPU runs bf16 natively."""
     import torch
 
     if torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    if cpu_bf16 and cpu_runs_bf16_fast():
+        return "bf16-mixed"
     return "32-true"
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import lightning as L
 import torch
 from torch import nn
 
 from anpr.charset import Charset, Decoded
+from anpr.data.device_augment import DeviceAugmenter
+from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
 
@@ -31,6 +33,8 @@ class PlateRecognitionModule(L.LightningModule):
             many in a row stop training with an explanation instead of wasting the run.
         channels_last: run convolutions in NHWC memory layout (faster on recent GPUs and CPUs).
         compile: ``torch.compile`` the network in place (state-dict keys stay unchanged).
+        device_augmentations: kornia transform configs applied to training batches on the
+            training device (:mod:`anpr.data.device_augment`); empty: none.
     """
 
     def __init__(
@@ -43,11 +47,14 @@ class PlateRecognitionModule(L.LightningModule):
         max_consecutive_nonfinite: int = 5,
         channels_last: bool = False,
         compile: bool = False,
+        device_augmentations: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.charset = Charset(charset)
         self.net = build_model(model, num_classes=self.charset.num_classes)
+        self.normalize = DeviceNormalize(preprocessing.get("mean", IMAGENET_MEAN), preprocessing.get("std", IMAGENET_STD))
+        self.device_augment = DeviceAugmenter(device_augmentations) if device_augmentations else None
         self.ctc_loss = nn.CTCLoss(blank=0, reduction="mean", zero_infinity=True)
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
@@ -61,7 +68,18 @@ class PlateRecognitionModule(L.LightningModule):
         if self.hparams.compile and stage == "fit":
             self.net.compile()
 
+    def model_input(self, images: torch.Tensor, augment: bool = False) -> torch.Tensor:
+        """uint8 batches from the loaders to the normalized float input, augmented on this device
+        when ``augment`` and device augmentations are configured; floats pass as they are."""
+        if images.dtype != torch.uint8:
+            return images
+        if augment and self.device_augment is not None:
+            return self.normalize(self.device_augment(images.float() / 255.0))
+        return self.normalize(images)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits (B, T, classes) for uint8 batches from the loaders or already-normalized floats."""
+        images = self.model_input(images)
         if self.hparams.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         return self.net(images)
@@ -76,7 +94,7 @@ class PlateRecognitionModule(L.LightningModule):
         return self.charset.decode_greedy(logits.float().softmax(-1))
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor | None:
-        loss = self.compute_loss(self(batch["images"]), batch)
+        loss = self.compute_loss(self(self.model_input(batch["images"], augment=True)), batch)
         # Decided jointly: under DDP every process must skip the same batch or backward hangs.
         if self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False):
             return self.skip_nonfinite_batch(loss, batch_idx)

@@ -44,6 +44,7 @@ def build_module(cfg: DictConfig, datamodule: Any) -> PlateRecognitionModule:
         optimizer=to_plain(cfg.optimizer),
         scheduler=to_plain(cfg.scheduler),
         max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
+        device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
         **to_plain(cfg.get("performance", {})),
     )
 

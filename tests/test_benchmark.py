@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from anpr.benchmark import load_model_config, random_model
-from anpr.benchmark_train import CACHE_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES, gpu_images_per_s
+from anpr.benchmark_train import (CACHE_AUG, CACHE_DEVICE_AUG, CACHE_NO_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES,
+                                  gpu_images_per_s)
 from anpr.data import PlateDataModule
 from anpr.data.cache import CachedPlateDataset, decode_all
 from test_inference import script_main, tiny_model_files
@@ -108,7 +109,10 @@ def test_train_benchmark_smoke_run(tmp_path, capsys):
         assert positive(row[1]) and positive(row[4]) and positive(row[5])
 
     gpu = markdown_rows(table, "| model | params (M) |")
-    assert [row[5] for row in gpu] == [FILES_AUG, CACHE_AUG]
+    assert [row[5] for row in gpu] == [FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG]
+    # With augmentation on the GPU the workers do what the cache-without-augmentation row measured.
+    one_worker = {row[3]: float(row[5]) for row in data if row[4] == "0"}
+    assert positive(gpu[2][6]) == pytest.approx(8 * one_worker[CACHE_NO_AUG], rel=0.01)
     for row in gpu:
         gflops, estimate = positive(row[2]), positive(row[3])
         assert estimate == pytest.approx(gpu_images_per_s(gflops, 13.0), rel=0.01)

@@ -84,3 +84,22 @@ def test_overrides_reach_their_groups() -> None:
     cfg = compose_train(["trainer.max_steps=20", "trainer.limit_val_batches=2", "model.hidden_size=128"])
     assert cfg.trainer.max_steps == 20 and cfg.trainer.limit_val_batches == 2
     assert cfg.model.hidden_size == 128
+
+
+@pytest.mark.parametrize("asked, native, expected", [
+    (False, True, "32-true"), (True, False, "32-true"), (True, True, "bf16-mixed"),
+])
+def test_cpu_bf16_needs_both_the_request_and_native_support(monkeypatch, asked, native, expected) -> None:
+    import torch
+
+    import anpr.config
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(anpr.config, "cpu_runs_bf16_fast", lambda: native)
+    assert anpr.config.auto_precision(asked) == expected
+
+
+def test_only_the_demo_asks_for_cpu_bf16() -> None:
+    assert compose_train([]).cpu_bf16 is True
+    for preset in PRESETS:
+        assert compose_train([f"preset={preset}"]).cpu_bf16 is False

@@ -21,7 +21,8 @@ def make_dataset(images_dir: Path, labels_file: Path) -> PlateDataset:
 def test_dataset_reads_images_and_encodes_labels(rec_dataset) -> None:
     dataset = make_dataset(*rec_dataset)
     sample = dataset[3]
-    assert sample["image"].shape == (3, 32, 128) and sample["image"].dtype == torch.float32
+    # Raw pixels, CHW: the model normalizes them on its device (DeviceNormalize).
+    assert sample["image"].shape == (3, 32, 128) and sample["image"].dtype == torch.uint8
     assert Charset().decode_indices(sample["target"].tolist()) == sample["text"]
     batch = collate_plates([dataset[i] for i in range(4)])
     assert batch["images"].shape == (4, 3, 32, 128)
@@ -93,3 +94,18 @@ def test_explicit_validation_file_is_used_whole(tmp_path: Path) -> None:
     dm.setup("fit")
     assert len(dm.train_set) == 20 and len(dm.val_set) == 7
     assert dm.val_set[0]["text"] == read_labels(val_labels)[0].text
+
+
+def test_device_normalize_matches_the_inference_preprocessing(rec_dataset) -> None:
+    from anpr.data.images import DeviceNormalize
+
+    dataset = make_dataset(*rec_dataset)
+    pre = dataset.preprocessor
+    image = pre.resize(dataset.load_rgb(2))
+    on_device = DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(
+        torch.from_numpy(pre.to_chw_uint8(image))[None])
+    assert torch.allclose(on_device[0], torch.from_numpy(pre.normalize(image)), atol=1e-5)
+    as_floats = torch.from_numpy(pre.to_chw_uint8(image))[None].float() / 255  # after device augmentation
+    assert torch.allclose(DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(as_floats), on_device)
+    with pytest.raises(TypeError, match="uint8 or float"):
+        DeviceNormalize()(torch.zeros(1, 3, 2, 2, dtype=torch.int32))

@@ -68,7 +68,7 @@ class PlateDataset(Dataset):
         if self.augment is not None:
             image = self.augment(image)
         return {
-            "image": torch.from_numpy(self.preprocessor.normalize(image)),
+            "image": torch.from_numpy(self.preprocessor.to_chw_uint8(image)),  # normalized on the device
             "target": torch.tensor(self.targets[index], dtype=torch.long),
             "text": self.records[index].text,
             "index": index,
