@@ -23,7 +23,7 @@ import numpy as np
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
-from anpr.inference.timing import interleaved_medians, system_info
+from anpr.inference.timing import interleaved_medians, load_note, system_info
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
@@ -73,9 +73,7 @@ class InferResult:
             "",
             f"- CPU: {sysinfo['cpu']} ({features}); {sysinfo['logical_cpus']} logical CPUs; "
             f"**threads: {s.threads or 'runtime default'}** (torch intra-op and ONNX Runtime intra-op)",
-            *([f"- load average (1 min) when the run started: {sysinfo['load_average']:.1f} "
-               "(above the CPU count, other processes competed for the cores)"]
-              if sysinfo.get("load_average") is not None else []),
+            *load_note(sysinfo.get("load_average"), sysinfo.get("logical_cpus")),
             f"- torch {sysinfo['torch']}, onnxruntime {sysinfo['onnxruntime']}, onnx {sysinfo['onnx']}, "
             f"Python {sysinfo['python']}",
             f"- batch 1: median of {_per_round(s.repeats, s) * s.rounds} calls after {s.warmup} warm-up calls; "

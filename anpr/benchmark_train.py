@@ -51,6 +51,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from anpr.hardware import native_bf16_flags, onednn_bf16
+from anpr.inference.timing import load_note
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 PARTS = ("loop", "model", "data")
@@ -186,10 +187,7 @@ class TrainResult:
             f"{sysinfo['cpu_capability']}; bf16: {sysinfo['bf16']}",
             f"- **threads: {s.threads or sysinfo['torch_threads']}** (torch intra-op, for the loops and the "
             "model); the data pipeline: 1 thread per worker, the 0-worker rows on 1 thread too",
-            *([f"- load average (1 min) when the run started: {sysinfo['load_average']:.1f}"
-               + (" (at or above the CPU count: other processes competed for the cores)"
-                  if sysinfo["load_average"] >= (sysinfo["logical_cpus"] or 1) else "")]
-              if sysinfo.get("load_average") is not None else []),
+            *load_note(sysinfo.get("load_average"), sysinfo.get("logical_cpus")),
             f"- torch {sysinfo['torch']}, lightning {sysinfo['lightning']}, albumentations "
             f"{sysinfo['albumentations']}, OpenCV {sysinfo['opencv']}, NumPy {sysinfo['numpy']}, "
             f"Python {sysinfo['python']}",

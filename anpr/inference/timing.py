@@ -62,6 +62,14 @@ def load_average() -> float | None:
         return None
 
 
+def load_note(load: float | None, cpus: int | None) -> list[str]:
+    """The benchmark tables' line on the machine's load when the run started (none if unknown)."""
+    if load is None:
+        return []
+    busy = " (at or above the CPU count: other processes competed for the cores)" if load >= (cpus or 1) else ""
+    return [f"- load average (1 min) when the run started: {load:.1f}{busy}"]
+
+
 def system_info(threads: int | None = None) -> dict[str, Any]:
     import onnx
     import onnxruntime
