@@ -109,20 +109,3 @@ def test_device_normalize_matches_the_inference_preprocessing(rec_dataset) -> No
     assert torch.allclose(DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(as_floats), on_device)
     with pytest.raises(TypeError, match="uint8 or float"):
         DeviceNormalize()(torch.zeros(1, 3, 2, 2, dtype=torch.int32))
-
-
-def test_loader_workers_run_opencv_on_one_thread(rec_dataset) -> None:
-    images_dir, labels_file = rec_dataset
-    datamodule = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                                 num_workers=1, batch_size=4)
-    datamodule.setup()
-    loader = datamodule.train_dataloader()
-    assert loader.worker_init_fn is not None
-    before = cv2.getNumThreads()
-    try:
-        loader.worker_init_fn(0)
-        assert cv2.getNumThreads() == 1
-    finally:
-        cv2.setNumThreads(before)
-    datamodule.num_workers = 0
-    assert datamodule.train_dataloader().worker_init_fn is None

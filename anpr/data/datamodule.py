@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
-import cv2
 import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader
@@ -252,14 +251,7 @@ class PlateDataModule(L.LightningDataModule):
             persistent_workers=self.persistent_workers,
             collate_fn=collate_plates,
             drop_last=False,
-            worker_init_fn=one_opencv_thread if self.num_workers > 0 else None,
         )
-
-
-def one_opencv_thread(_worker_id: int) -> None:
-    """Loader workers are one process per core already: OpenCV's own thread pool in each of
-    them would only oversubscribe the cores (torch already runs one thread per worker)."""
-    cv2.setNumThreads(1)
 
 
 def read_layouts(path: str | Path) -> dict[str, str]:
