@@ -109,3 +109,28 @@ def test_device_normalize_matches_the_inference_preprocessing(rec_dataset) -> No
     assert torch.allclose(DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(as_floats), on_device)
     with pytest.raises(TypeError, match="uint8 or float"):
         DeviceNormalize()(torch.zeros(1, 3, 2, 2, dtype=torch.int32))
+
+
+def test_loader_workers_deliver_batches_from_the_in_memory_cache(rec_dataset) -> None:
+    """Forked workers after the parent decoded the cache with threads: a hang here (e.g. from
+    reconfiguring OpenCV's thread pool inside a worker) fails the test instead of stalling it."""
+    import signal
+
+    images_dir, labels_file = rec_dataset
+    datamodule = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
+                                 num_workers=1, batch_size=4, in_memory_cache=True)
+    datamodule.setup()
+    # Decoding real crops runs OpenCV's thread pool in this process before the workers fork.
+    cv2.resize(np.zeros((1500, 1500, 3), np.uint8), (700, 700), interpolation=cv2.INTER_AREA)
+
+    def hung(*_):
+        raise TimeoutError("the loader workers did not deliver a batch within 60 s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        batch = next(iter(datamodule.train_dataloader()))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert batch["images"].shape == (4, 3, 32, 128) and batch["images"].dtype == torch.uint8
