@@ -210,10 +210,8 @@ class TrainResult:
         return "\n".join(lines) + "\n"
 
     def _loop_table(self) -> list[str]:
-        out = [
-            "",
+        out = _section(
             "### Lightning Trainer vs a plain PyTorch loop",
-            "",
             "Same model and initial weights, same batches, AdamW + OneCycleLR over the same steps, gradient "
             "clipping at norm 1.0, fp32. *As in training*: `conf/trainer/default.yaml` (log every 10 steps), "
             "the callbacks of `conf/callbacks/default.yaml` minus the checkpoint writers (RichProgressBar, "
@@ -221,10 +219,9 @@ class TrainResult:
             "the sanity check and one validation batch at the epoch's end (not in the timed steps). "
             "*Bare*: no callbacks, logger, progress bar, model summary or validation; the module's "
             "`self.log` calls still run. Start-up: from `fit()` (or the loop's start) to the first step.",
-            "",
             "| model | input | batch | loop | images/s | vs plain loop | start-up (s) | images/s per round |",
             "|---|---|---:|---|---:|---:|---:|---|",
-        ]
+        )
         plain = {r.model: r for r in self.loops if r.loop == PLAIN}
         for r in self.loops:
             base = plain.get(r.model)
@@ -247,16 +244,13 @@ class TrainResult:
         return out
 
     def _model_table(self) -> list[str]:
-        out = [
-            "",
+        out = _section(
             "### The model alone: a training step on random tensors",
-            "",
             "Forward, CTC loss (float32), backward and AdamW step; no data loading. bf16: "
             "`torch.autocast('cpu', dtype=torch.bfloat16)` around forward and loss.",
-            "",
             "| model | input | batch | channels_last | bf16 autocast | torch.compile | images/s | vs fp32 NCHW |",
             "|---|---|---:|---|---|---|---:|---:|",
-        ]
+        )
         base = {r.model: r for r in self.models if not (r.channels_last or r.bf16 or r.compiled)}
         for r in self.models:
             b = base.get(r.model)
@@ -266,34 +260,28 @@ class TrainResult:
         return out
 
     def _data_table(self) -> list[str]:
-        out = [
-            "",
+        out = _section(
             f"### The data pipeline alone (`{self.settings.augmentation}` augmentation)",
-            "",
             "Per sample: read + decode + resize to the model's input (files) or a copy out of the in-memory "
-            "cache, then augmentation, normalization; then collate. 0 workers: the main process on one "
-            "thread, the rate of one loader worker.",
-            "",
+            "cache, then augmentation and the uint8 CHW tensor (normalized on the device); then collate. "
+            "0 workers: the main process on one thread, the rate of one loader worker.",
             "| model | input | batch | pipeline | workers | images/s | images/s per worker |",
             "|---|---|---:|---|---:|---:|---:|",
-        ]
+        )
         for r in self.data:
             out.append(f"| {r.model} | {r.input_size} | {r.batch} | {r.pipeline} | {r.workers} | "
                        f"{r.images_per_s:.0f} | {r.per_worker:.0f} |")
         return out
 
     def _stage_table(self) -> list[str]:
-        out = [
-            "",
+        out = _section(
             "### Where a loader worker's time goes (one thread, per plate)",
-            "",
             "Each stage timed alone over the same plates. An augmentation is timed when it fires; the "
             "expected cost is that times its probability p. *Augmentation, all* is the whole Compose as "
             "configured (its overhead included).",
-            "",
             "| model | stage | µs when applied | p | µs per plate |",
             "|---|---|---:|---:|---:|",
-        ]
+        )
         for r in self.stages:
             out.append(f"| {r.model} | {r.stage} | {r.us_when_applied:.0f} | {r.probability:g} | {r.expected_us:.0f} |")
         return out
@@ -306,17 +294,14 @@ class TrainResult:
         one = {(r.model, r.pipeline): r.images_per_s for r in self.data if r.workers == 0}
         many = {(r.model, r.pipeline): r for r in self.data if r.workers > 0}
         if model_rate and self.data:
-            out += [
-                "",
+            out += _section(
                 "### Data pipeline vs model on this CPU",
-                "",
                 "Loader images/s divided by the model's training images/s (fp32, NCHW, random tensors): "
                 "above 1 the loader keeps up.",
-                "",
                 "| model | model images/s | pipeline | loader images/s (workers) | loader / model | "
                 "one worker / model |",
                 "|---|---:|---|---:|---:|---:|",
-            ]
+            )
             for (model, pipeline), row in many.items():
                 if model not in model_rate or pipeline not in (FILES_AUG, CACHE_AUG):
                     continue
@@ -326,10 +311,8 @@ class TrainResult:
                            f"{row.images_per_s / rate:.2f} | "
                            f"{'-' if single is None else f'{single / rate:.2f}'} |")
         if self.costs:
-            out += [
-                "",
+            out += _section(
                 f"### GPU estimate (`gpu12gb`: {s.gpu_workers} loader workers)",
-                "",
                 f"Assumed effective GPU throughput: {s.gpu_tflops:g} TFLOPS (`--gpu-tflops`; default: an RTX "
                 "3060-class card, about half its ~25 TFLOPS dense fp16 tensor-core peak with fp32 accumulation). "
                 "Training images/s = effective FLOP/s / (3 x forward FLOPs per plate): backward costs about "
@@ -341,11 +324,10 @@ class TrainResult:
                 "is more likely bound by kernel "
                 "launches and the sequential LSTM than by FLOPs on a GPU: its real rate is probably lower "
                 "than this estimate, which asks more of the loader, not less.",
-                "",
                 "| model | params (M) | forward GFLOPs/plate | est. GPU images/s | needed (3x) | pipeline | "
                 f"loader x{s.gpu_workers} images/s | loader / GPU | 3x met |",
                 "|---|---:|---:|---:|---:|---|---:|---:|---|",
-            ]
+            )
             for cost in self.costs:
                 gpu = gpu_images_per_s(cost.forward_gflops, s.gpu_tflops)
                 pipelines = [p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG)
@@ -358,6 +340,11 @@ class TrainResult:
                     out.append(f"| {cost.model} | {cost.parameters / 1e6:.2f} | {cost.forward_gflops:.3f} | "
                                f"{gpu:.0f} | {3 * gpu:.0f} | {pipeline} | {loader} | {ratio} | {met} |")
         return out
+
+
+def _section(heading: str, intro: str, header: str, align: str) -> list[str]:
+    """The lines that open every table of the report: heading, what was measured, table header."""
+    return ["", heading, "", intro, "", header, align]
 
 
 def gpu_images_per_s(forward_gflops: float, tflops: float) -> float:
