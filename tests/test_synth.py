@@ -221,3 +221,43 @@ def test_fonts_come_from_installed_packages_only():
     for f in fonts:
         path = Path(f.path).resolve()
         assert path.is_file() and any(root in path.parents for root in roots), f.path
+
+
+def _flat_style(**changes):
+    from dataclasses import replace
+
+    from anpr.data.synth.fonts import available_fonts
+    from anpr.data.synth.layout import TextStyle
+
+    font = next(f for f in available_fonts() if f.name == "DejaVuSans-Bold")
+    base = TextStyle(font=font, cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4, separator="",
+                     monospace=False, jitter=0.0, stroke=0)
+    return replace(base, **changes)
+
+
+def test_long_flag_one_reaches_left_and_down_beyond_the_stem():
+    from anpr.data.synth.fonts import long_flag_one
+
+    style = _flat_style()
+    short, long_ = (long_flag_one(style.font, 40, flag).mask for flag in (0.3, 0.5))
+    assert long_.shape[1] > short.shape[1]  # a longer flag reaches further left
+    pad = (long_.shape[0] - 40) // 2
+    stem_cols = long_[pad + 35] > 128  # near the baseline only the stem has ink
+    assert stem_cols[-3:].any() and not stem_cols[: long_.shape[1] // 2].any()
+    flag_rows = np.flatnonzero(long_[:, 1] > 64)  # the leftmost column is the flag's end
+    assert flag_rows.size and pad + 10 < flag_rows.mean() < pad + 30  # it ends well below the top
+
+
+def test_style_switches_the_one_and_separator_spacing():
+    from anpr.data.synth.layout import line_mask
+
+    rng = np.random.default_rng(0)
+    plain = line_mask(["MH", "12"], _flat_style(), rng)
+    flagged = line_mask(["MH", "12"], _flat_style(one_flag=0.5), rng)
+    assert plain.shape != flagged.shape or not np.array_equal(plain, flagged)  # the '1' is redrawn
+    tight = line_mask(["MH", "12"], _flat_style(separator=".", separator_gap=0.3), rng)
+    loose = line_mask(["MH", "12"], _flat_style(separator=".", separator_gap=1.6), rng)
+    assert loose.shape[1] > tight.shape[1]
+    thin = line_mask(["MH", "12"], _flat_style(separator=".", separator_bold=0), rng)
+    heavy = line_mask(["MH", "12"], _flat_style(separator=".", separator_bold=2), rng)
+    assert heavy.astype(int).sum() > thin.astype(int).sum()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -133,3 +134,31 @@ def glyph(font: FontChoice, char: str, cap: int) -> Glyph:
     if cols.size == 0:  # a space
         return Glyph(np.zeros((height, max(1, int(advance))), np.uint8), advance, 0)
     return Glyph(np.ascontiguousarray(mask[:, cols[0] : cols[-1] + 1]), advance, int(cols[0]) - pad)
+
+
+@lru_cache(maxsize=None)
+def long_flag_one(font: FontChoice, cap: int, flag: float) -> Glyph:
+    """A sign-painter's '1': the font's stem width, a long flag reaching ``flag`` cap heights left.
+
+    Many Indian plates (painted and older embossed ones) print '1' with a flag that runs far
+    down to the left; next to a separator dot it looks like a '4' unless the model has seen it.
+    No packaged font draws it that way, so it is drawn here, 4x supersampled for anti-aliasing.
+    """
+    base = glyph(font, "1", cap)
+    row = base.mask[base.mask.shape[0] * 6 // 10]  # through the stem, below any flag
+    stem = max(2, int((row > 128).sum()))
+    pad = (base.mask.shape[0] - cap) // 2
+    s = 4
+    reach = round(flag * cap)
+    width = reach + stem + 2
+    canvas = np.zeros(((cap + 2 * pad) * s, width * s), np.uint8)
+    x = (width - stem / 2 - 1) * s
+    top, bottom = pad * s, (pad + cap) * s
+    cv2.line(canvas, (round(x), top + stem * s // 2), (round(x), bottom - stem * s // 2), 255, stem * s)
+    drop = round((0.25 + 0.5 * flag) * cap * s)  # the longer the flag, the lower it ends
+    cv2.line(canvas, (round(x), top + stem * s // 2), (round(x - reach * s + stem * s / 2), top + drop),
+             255, max(s, round(stem * s * 0.85)))
+    mask = cv2.resize(canvas, (width, cap + 2 * pad), interpolation=cv2.INTER_AREA)
+    cols = np.flatnonzero(mask.max(axis=0) > 24)
+    mask = np.ascontiguousarray(mask[:, cols[0] : cols[-1] + 1])
+    return Glyph(mask, max(base.advance, float(mask.shape[1]) + 2), 0)

@@ -8,7 +8,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .fonts import FontChoice, glyph
+from .fonts import FontChoice, glyph, long_flag_one
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,29 @@ class TextStyle:
     monospace: bool  # centre each glyph in a fixed-width cell, as sign painters do
     jitter: float  # per-character vertical jitter, in cap heights
     stroke: int  # >0 dilates (bolder), <0 erodes (thinner), in pixels
+    one_flag: float = 0.0  # >0: '1' drawn with a long flag reaching this many cap heights left
+    separator_gap: float = 1.5  # space each side of a separator, in character gaps
+    separator_bold: int = 0  # extra dilation of a separator, in pixels ('MH.12' with heavy dots)
 
 
 @lru_cache(maxsize=16384)
 def _scaled(font: FontChoice, char: str, cap: int, x_scale: float) -> np.ndarray:
     """Glyph mask stretched horizontally; cached, so x_scale should come from a coarse grid."""
-    mask = glyph(font, char, cap).mask
+    return _scaled_mask(glyph(font, char, cap).mask, x_scale)
+
+
+def _char_mask(style: TextStyle, char: str) -> np.ndarray:
+    """One character's mask in this style (a long-flag '1' where the style asks for it)."""
+    if char == "1" and style.one_flag > 0:
+        mask = long_flag_one(style.font, style.cap, style.one_flag).mask
+        return _scaled_mask(mask, style.x_scale)
+    return _scaled(style.font, char, style.cap, style.x_scale)
+
+
+def _scaled_mask(mask: np.ndarray, x_scale: float) -> np.ndarray:
+    """``mask`` stretched horizontally by ``x_scale``."""
     width = max(1, round(mask.shape[1] * x_scale))
-    if width == mask.shape[1]:
-        return mask
-    return cv2.resize(mask, (width, mask.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return mask if width == mask.shape[1] else cv2.resize(mask, (width, mask.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _stroke(mask: np.ndarray, stroke: int) -> np.ndarray:
@@ -55,16 +68,16 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
     for gi, group in enumerate(groups):
         if gi > 0:
             if style.separator:
-                sep = _scaled(style.font, style.separator, cap, style.x_scale)
-                x += gap * 1.5
+                sep = _stroke(_scaled(style.font, style.separator, cap, style.x_scale), style.separator_bold)
+                x += gap * style.separator_gap
                 pieces.append((round(x), sep))
-                x += sep.shape[1] + gap * 1.5
+                x += sep.shape[1] + gap * style.separator_gap
             else:
                 x += style.group_gap * cap
         for ci, ch in enumerate(group):
             if ci > 0 or gi > 0:
                 x += gap
-            m = _scaled(style.font, ch, cap, style.x_scale)
+            m = _char_mask(style, ch)
             if cell is not None:
                 w = max(cell, m.shape[1])
                 pieces.append((round(x + (w - m.shape[1]) / 2), m))

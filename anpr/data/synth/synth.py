@@ -12,7 +12,7 @@ from .scene import place
 from .text import sample_plate
 
 # Bump whenever rendering output changes: datasets on disk are cached under this key.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 
 LAYOUTS = ("one-line", "two-line")
 
