@@ -11,12 +11,19 @@ register_resolvers()
 
 
 def route_lightning_logs_through_hydra() -> None:
-    """Lightning adds its own console handler; Hydra's already prints (and files) every record."""
-    for name in ("lightning.pytorch", "lightning.fabric"):
+    """Lightning adds its own console handlers; Hydra's already prints (and files) every record.
+
+    Without this every Lightning message is printed twice, and each run ends its set-up with an
+    advertisement for a cloud logging service, which is dropped here.
+    """
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
                 logger.removeHandler(handler)
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+        lambda record: not str(record.msg).startswith("💡 Tip")
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

@@ -77,6 +77,9 @@ def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_pa
     run_dir = tmp_path / "run"
     first = run_script(train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=2", "batch_size=16"), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
+    console = first.stdout + first.stderr
+    assert console.count("Seed set to 42") == 1  # Lightning's records once, through Hydra's log
+    assert "litlogger" not in console
 
     checkpoints = {p.name for p in (run_dir / "checkpoints").iterdir()}
     assert any(n.startswith("best_sequence_accuracy") for n in checkpoints)
