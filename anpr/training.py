@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from torch.utils.data import DataLoader
 
 from anpr.config import accumulation, micro_batch, to_plain
+from anpr.initial_weights import load_initial_weights
 from anpr.module import PlateRecognitionModule
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,15 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
     unpadded_validation(datamodule)
     module = build_module(cfg, datamodule)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir)
+    if cfg.get("init_from"):
+        if ckpt_path:
+            raise ValueError(
+                "init_from and ckpt_path were both given: ckpt_path resumes a run (its weights, optimizer "
+                "and schedule), init_from starts a new run from a checkpoint's weights. Pick one."
+            )
+        load_initial_weights(module.net, cfg.init_from, cfg.charset, to_plain(cfg.model),
+                             datamodule.preprocessor.metadata())
+        log.info("Starting from the weights of %s (new optimizer and schedule)", cfg.init_from)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}

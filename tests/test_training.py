@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
-from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
+from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
 
 OVERFIT_MODEL = {
     "_target_": "anpr.models.CRNN",
@@ -62,14 +62,6 @@ def scalar_tags(event_dir: Path) -> set[str]:
         accumulator.Reload()
         tags |= set(accumulator.Tags()["scalars"]) | {f"image:{t}" for t in accumulator.Tags()["images"]}
     return tags
-
-
-def train_args(images_dir: Path, labels_file: Path, run_dir: Path, *extra: str) -> list[str]:
-    return [
-        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
-        f"data.labels_file={labels_file}", "hardware=cpu", "preset=speed", "data.num_workers=0",
-        "trainer.log_every_n_steps=1", f"hydra.run.dir={run_dir}", "callbacks.progress_bar=null", "callbacks.early_stopping=null", *TINY_MODEL, *extra,
-    ]
 
 
 def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_path: Path) -> None:
