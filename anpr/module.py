@@ -164,6 +164,19 @@ class PlateRecognitionModule(L.LightningModule):
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def on_train_start(self) -> None:
+        """A resumed run must plan the steps its restored schedule was built for."""
+        scheduler = self.lr_schedulers()
+        planned = int(self.trainer.estimated_stepping_batches)
+        total = getattr(scheduler, "total_steps", planned)
+        if total != planned:
+            raise ValueError(
+                f"the checkpoint's learning-rate schedule spans {total} optimizer steps (fixed when its run "
+                f"started), but this run plans {planned}: a resumed run keeps the epochs, batch size and data "
+                "it started with. To train on for longer or on other data, start a new run from its weights "
+                "with init_from=<checkpoint> instead of ckpt_path."
+            )
+
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Everything inference needs, as plain types, under one key."""
         checkpoint["anpr"] = {

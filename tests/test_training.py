@@ -92,6 +92,22 @@ def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_pa
     assert "val/seq_acc" in metrics and "best/val/seq_acc" in metrics
 
 
+def test_resuming_with_another_epoch_count_is_refused_with_advice(tmp_path: Path) -> None:
+    """The one-cycle schedule is fixed at a run's start; a resume that plans more steps would
+    otherwise crash when the schedule runs out, after all that training."""
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
+    run_dir = tmp_path / "run"
+    first = run_script(train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=2", "batch_size=16"), tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    longer = run_script(
+        train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=4", "batch_size=16", "ckpt_path=last"), tmp_path
+    )
+    assert longer.returncode != 0
+    assert "schedule spans 6 optimizer steps" in longer.stderr and "this run plans 12" in longer.stderr
+    assert "init_from=" in longer.stderr
+    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 6  # untouched
+
+
 def test_killed_run_resumes_from_last_checkpoint_and_continues_the_global_step(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
     run_dir = tmp_path / "run"
