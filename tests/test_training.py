@@ -150,3 +150,53 @@ def test_sigterm_saves_a_checkpoint_mid_epoch_and_the_run_resumes(tmp_path: Path
     resumed = run_script([*args, "ckpt_path=last"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert torch.load(last, weights_only=True)["global_step"] == 6 * steps_per_epoch
+
+
+def _validate_with_reads(tmp_path: Path, layouts: dict[int, str], read_right: str) -> tuple[dict, list]:
+    """Validate on 8 drawn plates whose predictions are right exactly for ``read_right`` plates."""
+    import warnings
+    from types import SimpleNamespace
+
+    texts = random_plate_texts(8, seed=5)
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", texts)
+    layouts_file = tmp_path / "layout.tsv"
+    layouts_file.write_text("".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in layouts.items()))
+    datamodule = PlateDataModule(
+        str(images_dir), str(labels_file), val_images_dir=str(images_dir), val_labels_file=str(labels_file),
+        layouts_file=str(layouts_file), image_height=32, image_width=128, batch_size=4,
+    )
+    module = PlateRecognitionModule(
+        model=OVERFIT_MODEL, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        preprocessing={"image_height": 32, "image_width": 128},
+    )
+    seen: dict = {}
+    validation_step = module.validation_step
+
+    def remember_batch(batch: dict, batch_idx: int) -> dict:
+        seen.update(batch)
+        return validation_step(batch, batch_idx)
+
+    module.validation_step = remember_batch
+    module.decode = lambda logits: [  # the truth for one layout, a wrong read for the other
+        SimpleNamespace(text=text if layout == read_right else "X") for text, layout in zip(seen["texts"], seen["layouts"])
+    ]
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (result,) = trainer.validate(module, datamodule=datamodule, verbose=False)
+    return result, [str(w.message) for w in caught]
+
+
+def test_validation_reports_sequence_accuracy_per_layout(tmp_path: Path) -> None:
+    layouts = {i: "two-line" if i in (1, 4, 6) else "one-line" for i in range(8)}
+    result, _ = _validate_with_reads(tmp_path, layouts, read_right="two-line")
+    assert result["val/seq_acc_two_line"] == 1.0
+    assert result["val/seq_acc_one_line"] == 0.0
+    assert result["val/seq_acc"] == pytest.approx(3 / 8)
+
+
+def test_a_layout_missing_from_the_set_is_not_reported_and_not_warned_about(tmp_path: Path) -> None:
+    result, warned = _validate_with_reads(tmp_path, dict.fromkeys(range(8), "one-line"), read_right="one-line")
+    assert result["val/seq_acc_one_line"] == 1.0
+    assert "val/seq_acc_two_line" not in result
+    assert not [m for m in warned if "before the ``update``" in m], warned
