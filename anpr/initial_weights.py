@@ -14,25 +14,19 @@ from typing import Any, Mapping
 
 import torch
 
+from anpr.inference.reader import load_checkpoint
+
 PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
 
 
 def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any], keys: Any = None) -> list[str]:
+    """'key (checkpoint A, this run B)' for each of ``keys`` (default: all) whose values differ."""
     keys = sorted(set(saved) | set(wanted)) if keys is None else keys
     return [
         f"{key} (checkpoint {saved.get(key)!r}, this run {wanted.get(key)!r})"
         for key in keys
-        if _plain(saved.get(key)) != _plain(wanted.get(key))
+        if saved.get(key) != wanted.get(key)
     ]
-
-
-def _plain(value: Any) -> Any:
-    """Lists and tuples compare alike (a config's lists against a checkpoint's)."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def load_initial_weights(net: torch.nn.Module, path: str | Path, charset: str, model: Mapping[str, Any],
@@ -43,8 +37,6 @@ def load_initial_weights(net: torch.nn.Module, path: str | Path, charset: str, m
     (``ValueError`` listing every difference otherwise). Unreadable or unsafe files raise the
     reader's ``CheckpointError``.
     """
-    from anpr.inference.reader import load_checkpoint
-
     source, info = load_checkpoint(path)
     problems = []
     if info.charset != charset:
