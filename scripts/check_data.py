@@ -85,7 +85,9 @@ def model_time_steps(model_cfg, charset: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console = Console(highlight=False)
+    from anpr.console import report_error, stdout_console
+
+    console = stdout_console(highlight=False)
 
     from anpr.charset import Charset
     from anpr.config import to_plain
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=cache_dir, progress=advance, on_start=on_start,
         )
     except DatasetError as err:
-        console.print(f"[red]error:[/] {escape(str(err))}")
+        report_error(str(err))
         return 2
     finally:
         if task is not None:

@@ -36,11 +36,12 @@ def main(argv=None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
+    from anpr.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
     from anpr.evaluation import evaluate, find_layouts_file, write_report
     from anpr.inference import CheckpointError, PlateReader
 
-    console, err = Console(), Console(stderr=True)
+    console, err = stdout_console(), Console(stderr=True)
     layouts_file = args.layouts_file or find_layouts_file(args.images_dir, args.labels_file)
     out = args.out or Path("outputs/evaluate") / f"{args.model.stem}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
     try:
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
             metrics, samples = evaluate(reader, args.images_dir, args.labels_file, layouts_file, args.batch_size,
                                         on_progress=lambda n: progress.advance(task, n))
     except (CheckpointError, DatasetError) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        report_error(str(e))
         return 2
     written = write_report(metrics, samples, args.images_dir, out, args.worst)
 

@@ -29,6 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from anpr.console import report_error
     from anpr.export import export_onnx, parity_check
     from anpr.inference.reader import CheckpointError, load_checkpoint
 
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     try:
         net, info = load_checkpoint(args.checkpoint)
     except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
+        report_error(str(err))
         return 2
     export_onnx(net, info, out, args.opset)
     print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, opset {args.opset}, input 'images' "

@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
+    from anpr.console import report_error, stdout_console
     from anpr.inference import CheckpointError, PlateReader
     from anpr.inference.predict import predict_files
     from anpr.inference.sources import expand_inputs
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
     try:
         reader = PlateReader.from_path(args.model, threads=args.threads)
     except CheckpointError as e:
-        err.print(f"[red]error:[/red] {e}")
+        report_error(str(e))
         return 2
     inputs = expand_inputs(args.inputs)
     show_progress = not args.no_progress and len(inputs) > args.batch_size
@@ -67,11 +68,11 @@ def main(argv=None) -> int:
                 table.add_row(record["path"], record["text"] or "[dim](nothing)[/dim]",
                               f"{record['confidence']:.3f}", valid)
     if not args.json:
-        Console().print(table)
+        stdout_console().print(table)
         for line in errors:
-            err.print(f"[red]error[/red] {line}", highlight=False)
+            report_error(line)
     if failed:
-        err.print(f"[red]{failed} of {len(inputs)} inputs failed[/red]")
+        report_error(f"{failed} of {len(inputs)} inputs failed")
     return 1 if failed else 0
 
 
