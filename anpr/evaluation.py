@@ -16,7 +16,7 @@ import numpy as np
 
 from anpr.data.images import ImageReadError, read_image
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
-from anpr.data.synth.grammar import plate_format
+from anpr.grammar import plate_format
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
 
 OTHER_FORMAT = "other"  # the format bucket of truths the plate grammar does not accept

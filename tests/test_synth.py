@@ -24,7 +24,8 @@ from anpr.data.synth import (
     write_dataset,
 )
 from anpr.data.synth import dataset as dataset_module
-from anpr.data.synth.grammar import STATE_CODES, plate_groups
+from anpr.grammar import plate_groups
+from anpr.grammar.india import STATE_CODES
 from anpr.data.synth.schemes import SCHEME_NAMES
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import numpy as np
 
 from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
-from anpr.data.synth.grammar import is_valid_plate
+from anpr.grammar import is_valid_plate
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
@@ -46,7 +46,7 @@ class PlateRead:
 
     text: str
     confidence: float  # minimum over the read characters of their probability
-    valid_format: bool  # the text follows an Indian plate format (anpr.data.synth.grammar)
+    valid_format: bool  # the text follows an Indian plate format (anpr.grammar)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import decor
 from .fonts import FontChoice, available_fonts, glyph
-from .grammar import plate_groups
+from anpr.grammar import plate_groups
 from .layout import TextStyle, line_mask, text_block
 from .schemes import sample_scheme, scheme_colours
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grammar import DELHI_CATEGORIES, SERIES_LETTERS, STATE_CODES, plate_format
+from anpr.grammar import plate_format
+from anpr.grammar.india import DELHI_CATEGORIES, SERIES_LETTERS, STATE_CODES
 
 # Rough share of registered vehicles; small states keep a floor so every code is seen.
 _STATE_WEIGHT = {
