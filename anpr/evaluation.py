@@ -18,6 +18,7 @@ from anpr.data.images import ImageReadError, read_image
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.grammar import plate_format
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
+from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
 
 OTHER_FORMAT = "other"  # the format bucket of truths the plate grammar does not accept
 UNKNOWN_LAYOUT = "unknown"
@@ -32,6 +33,8 @@ class Sample:
     pred: str
     confidence: float
     layout: str | None = None
+    free_text: str | None = None  # the unconstrained greedy reading (None: the reader gave none)
+    min_char_confidence: float | None = None  # the older confidence, kept for comparison
 
     @property
     def truth(self) -> str:
@@ -103,8 +106,31 @@ def summarize(samples: Sequence[Sample]) -> dict[str, Any]:
             by_layout[s.layout or UNKNOWN_LAYOUT].append(i)
     metrics["by_format"] = {k: _group(preds, truths, ids) for k, ids in sorted(by_format.items())}
     metrics["by_layout"] = {k: _group(preds, truths, ids) for k, ids in sorted(by_layout.items())}
+    if samples and all(s.free_text is not None for s in samples):
+        # The greedy reading of the same logits, to see what the decoder changed.
+        free = [s.free_text for s in samples]
+        metrics["greedy"] = {
+            **accuracies(free, truths),
+            "by_format": {k: _group(free, truths, ids) for k, ids in sorted(by_format.items())},
+            "by_layout": {k: _group(free, truths, ids) for k, ids in sorted(by_layout.items())},
+        }
+    metrics.update(reliability(samples))
     metrics["confusions"] = confusions(preds, truths)
     return metrics
+
+
+def reliability(samples: Sequence[Sample]) -> dict[str, Any]:
+    """Calibration error of the confidence(s) and the risk-coverage trade-off of ``confidence``."""
+    correct = [s.pred == s.truth for s in samples]
+    confidences = [s.confidence for s in samples]
+    ece = {"confidence": expected_calibration_error(confidences, correct)}
+    if samples and all(s.min_char_confidence is not None for s in samples):
+        ece["min_char_confidence"] = expected_calibration_error([s.min_char_confidence for s in samples], correct)
+    return {
+        "expected_calibration_error": ece,
+        "accuracy_at_coverage": accuracy_at_coverage(confidences, correct),
+        "coverage_at_accuracy": coverage_at_accuracy(confidences, correct),
+    }
 
 
 def _group(preds: Sequence[str], truths: Sequence[str], ids: list[int]) -> dict[str, Any]:
@@ -179,7 +205,8 @@ def evaluate(
                 raise DatasetError(f"{r.where}: {err}") from err
         for r, read in zip(chunk, reader.read(images, rgb=True, batch_size=batch_size)):
             layout = None if layouts is None else layouts.get(r.image_name, "")
-            samples.append(Sample(r, read.text, float(read.confidence), layout))
+            samples.append(Sample(r, read.text, float(read.confidence), layout, getattr(read, "free_text", None),
+                                  getattr(read, "min_char_confidence", None)))
         if on_progress is not None:
             on_progress(len(chunk))
     return summarize(samples), samples
@@ -211,8 +238,11 @@ def mistakes_grid(samples: Sequence[Sample], images_dir: str | Path, size: tuple
 
 def write_report(metrics: dict[str, Any], samples: Sequence[Sample], images_dir: str | Path,
                  out_dir: str | Path, worst: int = 24) -> dict[str, Path]:
-    """``metrics.json``, ``predictions.tsv`` and ``worst_mistakes.png`` (if any read was wrong)."""
+    """``metrics.json``, ``predictions.tsv``, ``coverage.png`` and ``worst_mistakes.png`` (if any
+    read was wrong)."""
     import cv2
+
+    from anpr.reliability import write_coverage_plot
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -221,11 +251,18 @@ def write_report(metrics: dict[str, Any], samples: Sequence[Sample], images_dir:
     if grid is not None:
         written["worst_mistakes"] = out_dir / "worst_mistakes.png"
         cv2.imwrite(str(written["worst_mistakes"]), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    if samples:
+        correct = [s.pred == s.truth for s in samples]
+        curves = {"confidence (probability of the reading)": ([s.confidence for s in samples], correct)}
+        if all(s.min_char_confidence is not None for s in samples):
+            curves["min. character probability"] = ([s.min_char_confidence for s in samples], correct)
+        written["coverage"] = write_coverage_plot(curves, out_dir / "coverage.png", f"{len(samples)} plates")
     metrics = {**metrics, "worst_mistakes": str(written.get("worst_mistakes", "")) or None}
     written["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     char_acc = per_plate_character_accuracy([s.pred for s in samples], [s.truth for s in samples]).tolist()
-    lines = ["image\ttruth\tpred\tconfidence\tcharacter_accuracy\tlayout"]
+    lines = ["image\ttruth\tpred\tconfidence\tcharacter_accuracy\tlayout\tgreedy"]
     lines += [f"{s.record.image_name}\t{s.truth}\t{s.pred}\t{s.confidence:.4f}\t{a:.4f}\t{s.layout or ''}"
+              f"\t{s.free_text if s.free_text is not None else ''}"
               for s, a in zip(samples, char_acc)]
     written["predictions"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written

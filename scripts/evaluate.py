@@ -2,8 +2,10 @@
 
     python scripts/evaluate.py model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
 
-Writes metrics.json (sequence/character accuracy, by plate format, by layout, character
-confusions), predictions.tsv and worst_mistakes.png to --out, and prints a summary.
+Writes metrics.json (sequence/character accuracy, by plate format, by layout, the greedy
+reading's accuracy next to the decoder's, calibration error, accuracy at 80/90/95/100% coverage
+and the coverage at 99% accuracy, character confusions), predictions.tsv, coverage.png and
+worst_mistakes.png to --out, and prints a summary.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+from anpr.decoding.cli import add_decoding_arguments, decoding_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,6 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
+    add_decoding_arguments(p, review=False)
     return p.parse_args(argv)
 
 
@@ -39,35 +44,48 @@ def main(argv=None) -> int:
     from anpr.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
     from anpr.evaluation import evaluate, find_layouts_file, write_report
+    from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
 
     console, err = stdout_console(), Console(stderr=True)
     layouts_file = args.layouts_file or find_layouts_file(args.images_dir, args.labels_file)
     out = args.out or Path("outputs/evaluate") / f"{args.model.stem}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
     try:
-        reader = PlateReader.from_path(args.model, threads=args.threads)
+        reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Evaluating", total=None)
             metrics, samples = evaluate(reader, args.images_dir, args.labels_file, layouts_file, args.batch_size,
                                         on_progress=lambda n: progress.advance(task, n))
-    except (CheckpointError, DatasetError) as e:
+    except (CheckpointError, DatasetError, GrammarError) as e:
         report_error(str(e))
         return 2
-    written = write_report(metrics, samples, args.images_dir, out, args.worst)
 
-    table = Table(title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates)")
-    for column in ("group", "plates", "sequence acc.", "character acc."):
+    metrics = {"decoder": args.decoder, "grammar": args.grammar, **metrics}
+    written = write_report(metrics, samples, args.images_dir, out, args.worst)
+    greedy = metrics.get("greedy") if args.decoder != "greedy" else None
+    table = Table(title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, "
+                        f"{args.decoder} decoding)")
+    columns = ["group", "plates", "sequence acc.", "character acc."] + (["greedy seq. acc."] if greedy else [])
+    for column in columns:
         table.add_column(column, justify="left" if column == "group" else "right")
 
-    def row(name: str, m: dict) -> None:
-        table.add_row(name, str(m["num_samples"]), f"{m['sequence_accuracy']:.2%}", f"{m['character_accuracy']:.2%}")
+    def row(name: str, m: dict, g: dict | None) -> None:
+        cells = [name, str(m["num_samples"]), f"{m['sequence_accuracy']:.2%}", f"{m['character_accuracy']:.2%}"]
+        table.add_row(*cells, *([f"{g['sequence_accuracy']:.2%}"] if g else []))
 
-    row("all", metrics)
+    row("all", metrics, greedy)
     for name, m in metrics["by_format"].items():
-        row(f"format: {name}", m)
+        row(f"format: {name}", m, greedy and greedy["by_format"][name])
     for name, m in metrics["by_layout"].items():
-        row(f"layout: {name}", m)
+        row(f"layout: {name}", m, greedy and greedy["by_layout"][name])
     console.print(table)
+    at = metrics["accuracy_at_coverage"]
+    ece = metrics["expected_calibration_error"]
+    console.print("Accuracy of the most confident reads: "
+                  + ", ".join(f"{float(c):.0%} kept {a:.2%}" for c, a in at.items())
+                  + f"; 99% accuracy up to {metrics['coverage_at_accuracy']['0.99']:.1%} coverage", highlight=False)
+    console.print("Expected calibration error: "
+                  + ", ".join(f"{name} {value:.3f}" for name, value in ece.items()), highlight=False)
     if layouts_file:
         console.print(f"Layouts from {layouts_file}")
     if metrics["confusions"]:

@@ -2,6 +2,7 @@
 
     python scripts/predict.py model.onnx plates/ more/*.jpg one.png
     python scripts/predict.py model.ckpt plates/ --json > reads.jsonl
+    python scripts/predict.py model.onnx plates/ --min-confidence 0.9   # doubtful reads: 'review'
 
 Folders are searched recursively for images. A file that cannot be read is reported (an error
 row, or {"path", "error"} with --json) and the run goes on; the exit code is 1 if any failed.
@@ -13,6 +14,8 @@ import argparse
 import json
 import sys
 
+from anpr.decoding.cli import add_decoding_arguments, decoding_options
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -22,6 +25,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=32, help="images per model call (default 32)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it goes to stderr)")
+    add_decoding_arguments(p)
     return p.parse_args(argv)
 
 
@@ -32,6 +36,7 @@ def main(argv=None) -> int:
     from rich.table import Table
 
     from anpr.console import report_error, stdout_console
+    from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
     from anpr.inference.predict import predict_files
     from anpr.inference.sources import expand_inputs
@@ -39,8 +44,8 @@ def main(argv=None) -> int:
     err = Console(stderr=True)
     quiet_opencv()
     try:
-        reader = PlateReader.from_path(args.model, threads=args.threads)
-    except CheckpointError as e:
+        reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
+    except (CheckpointError, GrammarError) as e:
         report_error(str(e))
         return 2
     inputs = expand_inputs(args.inputs)
@@ -52,21 +57,25 @@ def main(argv=None) -> int:
     table.add_column("text", no_wrap=True, min_width=12)
     table.add_column("confidence", justify="right", no_wrap=True)
     table.add_column("format ok", no_wrap=True)
+    if args.min_confidence is not None:
+        table.add_column("status", no_wrap=True)
     errors = []
     failed = 0
     with progress:
         task = progress.add_task("read", total=len(inputs))
-        for record in predict_files(reader, inputs, args.batch_size, lambda n: progress.advance(task, n)):
+        for record in predict_files(reader, inputs, args.batch_size, lambda n: progress.advance(task, n),
+                                    args.min_confidence):
             failed += "error" in record
             if args.json:
                 print(json.dumps(record), flush=False)
             elif "error" in record:
                 errors.append(f"{record['path']}: {record['error'].replace(': ' + record['path'], '')}")
-                table.add_row(record["path"], "[red]error[/red]", "", "")
+                table.add_row(record["path"], "[red]error[/red]")
             else:
-                valid = "yes" if record["valid_format"] else "[yellow]no[/yellow]"
+                valid = {True: "yes", False: "[yellow]no[/yellow]", None: "-"}[record["valid_format"]]
+                status = ["[yellow]review[/yellow]" if record["review"] else "ok"] if args.min_confidence is not None else []
                 table.add_row(record["path"], record["text"] or "[dim](nothing)[/dim]",
-                              f"{record['confidence']:.3f}", valid)
+                              f"{record['confidence']:.3f}", valid, *status)
     if not args.json:
         stdout_console().print(table)
         for line in errors:

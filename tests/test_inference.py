@@ -116,7 +116,7 @@ def test_checkpoint_and_onnx_read_the_same_strings(readers):
     assert np.abs(logits_a - logits_b).max() < 1e-4
 
 
-def test_confidence_is_min_char_probability_and_format_flag(readers):
+def test_confidence_is_the_probability_of_the_reading_and_format_flag(readers):
     reader = readers[0]
     logits = np.full((1, 6, 37), -10.0, np.float32)
     for t, cls in enumerate([11, 0, 12, 0, 0, 0]):  # K, blank, L
@@ -124,8 +124,12 @@ def test_confidence_is_min_char_probability_and_format_flag(readers):
     logits[0, 2, 12], logits[0, 2, 13] = 1.0, 0.5  # L only just wins at step 2
     read = reader.decode(logits)[0]
     probs = np.exp(logits[0, 2]) / np.exp(logits[0, 2]).sum()
-    assert read.text == "KL" and read.valid_format is False
-    assert read.confidence == pytest.approx(float(probs[12]), rel=1e-5)
+    assert read.text == "KL" and read.valid_format is False  # no plate is likely: the free reading stays
+    log_probs = torch.from_numpy(logits).log_softmax(-1).permute(1, 0, 2)
+    ctc = torch.nn.functional.ctc_loss(log_probs, torch.tensor([[11, 12]]), torch.tensor([6]), torch.tensor([2]),
+                                       reduction="sum")
+    assert read.confidence == pytest.approx(float(torch.exp(-ctc)), rel=1e-5)  # all of KL's CTC paths
+    assert read.min_char_confidence == pytest.approx(float(probs[12]), rel=1e-5)  # the older measure
     assert reader.decode(_one_hot("KL07AB1234"))[0].valid_format is True
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from anpr.inference import PlateReader
 from anpr.inference.predict import predict_files
 from anpr.inference.sources import Input, expand_inputs
@@ -40,8 +42,10 @@ def test_predict_json_reports_bad_files_and_reads_the_rest(tmp_path):
     expected = PlateReader.from_path(checkpoint).read([str(p) for p in good])
     for path, read in zip(good, expected):
         record = by_path[str(path)]
-        assert set(record) == {"path", "text", "confidence", "valid_format"}
-        assert record["text"] == read.text and abs(record["confidence"] - read.confidence) < 1e-5
+        assert {"path", "text", "confidence", "valid_format", "review"} <= set(record)
+        assert set(record) <= {"path", "text", "confidence", "valid_format", "review", "free_text", "alternatives"}
+        assert record["text"] == read.text and record["confidence"] == pytest.approx(read.confidence, rel=1e-5)
+        assert record["review"] is False  # no --min-confidence: nothing is sent to review
     assert "2 of 5 inputs failed" in result.stderr
 
 
@@ -57,6 +61,28 @@ def test_predict_table_on_onnx_with_files_and_globs(tmp_path, capsys):
     assert predict([str(onnx_path), str(good[0]), str(good[1]), "--json"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["path"] for line in lines] == [str(good[0]), str(good[1])]
+
+
+def test_predict_min_confidence_marks_doubtful_reads_for_review_and_decoder_choice(tmp_path, capsys):
+    checkpoint, onnx_path, images_dir, _ = tiny_model_files()
+    images = [str(images_dir / f"plate_{i:04d}.png") for i in range(8)]
+    predict = script_main("predict")
+    assert predict([str(onnx_path), *images, "--json"]) == 0
+    reads = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    confidences = sorted(r["confidence"] for r in reads)
+    threshold = (confidences[3] + confidences[4]) / 2  # half the reads fall below it
+    assert predict([str(onnx_path), *images, "--json", "--min-confidence", str(threshold)]) == 0  # exit code unchanged
+    marked = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["review"] for r in marked] == [r["confidence"] < threshold for r in reads]
+    assert sum(r["review"] for r in marked) == 4
+    assert predict([str(onnx_path), *images, "--min-confidence", str(threshold)]) == 0
+    table = capsys.readouterr().out
+    assert table.count("review") == 4 and "status" in table  # one per doubtful row
+    assert predict([str(checkpoint), *images, "--json", "--decoder", "greedy"]) == 0
+    greedy = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = PlateReader.from_path(checkpoint, decoder="greedy").read(images)
+    assert [r["text"] for r in greedy] == [e.text for e in expected]
+    assert all("alternatives" not in r for r in greedy)
 
 
 def test_predict_files_keeps_input_order_across_batches(tmp_path):

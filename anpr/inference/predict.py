@@ -14,12 +14,16 @@ def predict_files(
     inputs: Sequence[Input],
     batch_size: int = 32,
     on_progress: Callable[[int], Any] | None = None,
+    min_confidence: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One record per input, in input order.
 
-    A read plate is ``{"path", "text", "confidence", "valid_format"}``; anything that failed
-    (no such file, undecodable image, ...) is ``{"path", "error"}``. ``on_progress(n)`` is
-    called after each batch with the number of inputs it handled.
+    A read plate is ``{"path", "text", "confidence", "valid_format", "review"}`` (plus
+    ``free_text`` when the grammar changed the reading, and ``alternatives``: the n best valid
+    readings with their probabilities); ``review`` is true when the confidence is below
+    ``min_confidence``. Anything that failed (no such file, undecodable image, ...) is
+    ``{"path", "error"}``. ``on_progress(n)`` is called after each batch with the number of
+    inputs it handled.
     """
     for start in range(0, len(inputs), max(1, batch_size)):
         chunk = inputs[start : start + batch_size]
@@ -35,13 +39,9 @@ def predict_files(
             except (ImageReadError, OSError, ValueError) as err:
                 records[i] = {"path": item.path, "error": str(err)}
         if images:
-            for i, plate in zip(slots, reader.read(images, rgb=True, batch_size=len(images))):
-                records[i] = {
-                    "path": chunk[i].path,
-                    "text": plate.text,
-                    "confidence": round(float(plate.confidence), 6),
-                    "valid_format": bool(plate.valid_format),
-                }
+            reads = reader.read(images, rgb=True, batch_size=len(images), min_confidence=min_confidence)
+            for i, plate in zip(slots, reads):
+                records[i] = {"path": chunk[i].path, **plate.to_record()}
         if on_progress is not None:
             on_progress(len(chunk))
         yield from records  # type: ignore[misc]

@@ -2,7 +2,7 @@
 
 Both back ends share one front end: images (paths or arrays, any size, gray or colour) go
 through :class:`anpr.data.images.Preprocessor`, exactly the validation preprocessing, and the
-logits are decoded greedily by :class:`anpr.charset.Charset`.
+logits are decoded by :class:`anpr.decoding.PlateDecoder` (grammar-constrained by default).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
-from anpr.grammar import is_valid_plate
+from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
@@ -29,6 +29,7 @@ META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, me
 META_MODEL = "anpr.model"  # JSON: the network config the file was exported from
 META_TIME_STEPS = "anpr.time_steps"
 META_VERSION = "anpr.version"
+META_CALIBRATION = "anpr.calibration"  # JSON: temperature (and what it was fitted on)
 
 
 class CheckpointError(ValueError):
@@ -41,15 +42,6 @@ class UnsafeCheckpointError(CheckpointError):
 
 
 @dataclass(frozen=True)
-class PlateRead:
-    """One plate as read by a model."""
-
-    text: str
-    confidence: float  # minimum over the read characters of their probability
-    valid_format: bool  # the text follows an Indian plate format (anpr.grammar)
-
-
-@dataclass(frozen=True)
 class ModelInfo:
     """What a model file says about itself: enough to preprocess and decode."""
 
@@ -57,6 +49,11 @@ class ModelInfo:
     preprocessing: dict[str, Any]  # image_height, image_width, mean, std
     model: dict[str, Any]
     time_steps: int = 0
+    calibration: dict[str, Any] = field(default_factory=dict)  # temperature, fitted_on (scripts/calibrate.py)
+
+    @property
+    def temperature(self) -> float:
+        return float(self.calibration.get("temperature", 1.0))
 
     @property
     def preprocessor(self) -> Preprocessor:
@@ -72,6 +69,7 @@ class ModelInfo:
             META_MODEL: json.dumps(self.model),
             META_TIME_STEPS: str(self.time_steps),
             META_VERSION: __version__,
+            META_CALIBRATION: json.dumps(self.calibration),
         }
 
     @classmethod
@@ -88,6 +86,7 @@ class ModelInfo:
             preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
             model=json.loads(meta.get(META_MODEL, "{}")),
             time_steps=int(meta.get(META_TIME_STEPS, 0)),
+            calibration=json.loads(meta.get(META_CALIBRATION, "{}")),
         )
 
 
@@ -150,6 +149,7 @@ def checkpoint_info(checkpoint: Any, source: Path | str = "checkpoint") -> Model
         preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
         model=dict(block["model"]),
         time_steps=int(block.get("time_steps", 0) or 0),
+        calibration=dict(block.get("calibration") or {}),
     )
 
 
@@ -197,43 +197,60 @@ class PlateReader:
 
     Use :meth:`from_path` (``.ckpt``/``.pt``/``.pth`` checkpoints or ``.onnx`` files). Arrays are
     taken as BGR, as OpenCV loads them, unless ``rgb=True``; gray, RGBA and 16-bit are converted.
+
+    ``decoder`` is ``"grammar"`` (the most probable reading the plate grammar accepts, or the free
+    reading when that is far likelier: ``min_valid_ratio``) or ``"greedy"`` (best path);
+    ``grammar`` is ``"india"``, ``"none"``, a YAML file or ``module:NAME`` (:mod:`anpr.grammar`).
+    The model's calibration temperature, if it has one, scales every confidence.
     """
 
-    def __init__(self, backend: Any, info: ModelInfo, source: str = "") -> None:
+    def __init__(
+        self,
+        backend: Any,
+        info: ModelInfo,
+        source: str = "",
+        decoder: str = DEFAULT_DECODER,
+        grammar: Any = "india",
+        n_best: int = 3,
+        min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
+    ) -> None:
         self.backend = backend
         self.info = info
         self.charset = Charset(info.charset)
         self.preprocessor = info.preprocessor
         self.source = source
+        self.decoder = PlateDecoder(info.charset, decoder, grammar, info.temperature, n_best, min_valid_ratio)
 
     @classmethod
-    def from_path(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+    def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
+        """A reader for a checkpoint or ONNX file; ``decoding``: ``decoder``, ``grammar``, ``n_best``,
+        ``min_valid_ratio`` (see the class)."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in ONNX_SUFFIXES:
-            return cls.from_onnx(path, threads)
+            return cls.from_onnx(path, threads, **decoding)
         if suffix in CHECKPOINT_SUFFIXES:
-            return cls.from_checkpoint(path, threads)
+            return cls.from_checkpoint(path, threads, **decoding)
         raise CheckpointError(
             f"{path}: unknown model file type {suffix!r} (expected {CHECKPOINT_SUFFIXES + ONNX_SUFFIXES})"
         )
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+    def from_checkpoint(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
         if threads:
             import torch
 
             torch.set_num_threads(int(threads))
         net, info = load_checkpoint(path)
-        return cls(TorchBackend(net), info, str(path))
+        return cls(TorchBackend(net), info, str(path), **decoding)
 
     @classmethod
-    def from_onnx(cls, path: str | Path, threads: int | None = None) -> "PlateReader":
+    def from_onnx(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
         if not Path(path).is_file():
             raise CheckpointError(f"ONNX file not found: {path}")
         session = onnx_session(path, threads)
         info = ModelInfo.from_onnx_metadata(session.get_modelmeta().custom_metadata_map, str(path))
-        return cls(OnnxBackend(session), info, str(path))
+        return cls(OnnxBackend(session), info, str(path), **decoding)
 
     def load(self, image: str | Path | np.ndarray, rgb: bool = False) -> np.ndarray:
         """One image (a path, or an array: BGR unless ``rgb``) as HxWx3 uint8 RGB."""
@@ -255,28 +272,30 @@ class PlateReader:
     def logits(self, batch: np.ndarray) -> np.ndarray:
         return self.backend(np.ascontiguousarray(batch, dtype=np.float32))
 
-    def decode(self, logits: np.ndarray) -> list[PlateRead]:
-        probs = softmax(logits)
-        return [PlateRead(d.text, d.confidence, is_valid_plate(d.text)) for d in self.charset.decode_greedy(probs)]
+    def decode(self, logits: np.ndarray, min_confidence: float | None = None) -> list[PlateRead]:
+        return self.decoder(logits, min_confidence)
 
     def read(
-        self, images: Sequence[str | Path | np.ndarray] | np.ndarray, rgb: bool = False, batch_size: int = 64
+        self,
+        images: Sequence[str | Path | np.ndarray] | np.ndarray,
+        rgb: bool = False,
+        batch_size: int = 64,
+        min_confidence: float | None = None,
     ) -> list[PlateRead]:
-        """Read every image; a single array or path is read as a batch of one."""
+        """Read every image; a single array or path is read as a batch of one.
+
+        Reads whose confidence is below ``min_confidence`` come back with ``review=True``.
+        """
         if isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim in (2, 3)):
             images = [images]
         images = list(images)
         results: list[PlateRead] = []
         for start in range(0, len(images), max(1, batch_size)):
             batch = self.preprocess(images[start : start + batch_size], rgb)
-            results.extend(self.decode(self.logits(batch)))
+            results.extend(self.decode(self.logits(batch), min_confidence))
         return results
 
-    def read_one(self, image: str | Path | np.ndarray, rgb: bool = False) -> PlateRead:
-        return self.read([image], rgb)[0]
+    def read_one(self, image: str | Path | np.ndarray, rgb: bool = False,
+                 min_confidence: float | None = None) -> PlateRead:
+        return self.read([image], rgb, min_confidence=min_confidence)[0]
 
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
