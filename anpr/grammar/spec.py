@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 
@@ -47,15 +48,25 @@ class Group:
 
     @property
     def pattern(self) -> str:
+        """The group as a named regex group; ``nonzero`` is part of the pattern (not a check
+        after the match), so backtracking finds e.g. ``KL010`` as district 0, number 10."""
         if self.words:
             return f"(?P<{self.name}>" + "|".join(re.escape(w) for w in sorted(self.words)) + ")"
-        chars = "".join(sorted(self.chars))
-        body = re.escape(chars) if len(chars) == 1 else "[" + re.escape(chars) + "]"
-        return f"(?P<{self.name}>{body}{{{self.min_len},{self.max_len}}})"
+        chars = _char_class(self.chars)
+        if not self.nonzero:
+            return f"(?P<{self.name}>{chars}{{{self.min_len},{self.max_len}}})"
+        # The first non-zero character after j zeros, then the rest of the group.
+        non_zero = _char_class(self.chars.replace("0", ""))
+        options = [
+            f"0{{{j}}}{non_zero}{chars}{{{max(0, self.min_len - j - 1)},{self.max_len - j - 1}}}"
+            for j in range(self.max_len if "0" in self.chars else 1)
+        ]
+        return f"(?P<{self.name}>" + "|".join(options) + ")"
 
-    def accepts(self, part: str) -> bool:
-        """Whether ``part`` alone is a valid value of this group (the regex match, plus ``nonzero``)."""
-        return not self.nonzero or bool(part.strip("0"))
+
+def _char_class(chars: str) -> str:
+    chars = "".join(sorted(chars))
+    return re.escape(chars) if len(chars) == 1 else "[" + re.escape(chars) + "]"
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,14 @@ class PlateFormat:
         if not self.groups:
             raise GrammarError(f"format {self.name!r} has no groups")
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern:
         return re.compile("^" + "".join(g.pattern for g in self.groups) + "$")
 
     def match(self, text: str) -> dict[str, str] | None:
         """The groups of ``text`` in this format, or None."""
         m = self.regex.fullmatch(text)
-        if m is None:
-            return None
-        if not all(g.accepts(m[g.name]) for g in self.groups):
-            return None
-        return {g.name: m[g.name] for g in self.groups}
+        return None if m is None else {g.name: m[g.name] for g in self.groups}
 
 
 @dataclass(frozen=True)
