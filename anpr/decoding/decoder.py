@@ -127,13 +127,14 @@ class PlateDecoder:
         owners = [i for i, found in enumerate(candidates) for _ in found]
         flat = [list(labels) for found in candidates for labels in found]
         scores = sequence_log_likelihood(log_probs[owners], flat) if flat else np.zeros(0)
+        log_ratio = np.log(self.min_valid_ratio) if self.min_valid_ratio > 0 else -np.inf
         reads, k = [], 0
         for i, found in enumerate(candidates):
             scored = sorted(zip(scores[k : k + len(found)].tolist(), found), key=lambda item: -item[0])
             k += len(found)
             free_text = self.text(free[i])
             alternatives = tuple((self.text(labels), float(np.exp(lp))) for lp, labels in scored[: self.n_best])
-            if scored and scored[0][0] >= free_log_p[i] + np.log(self.min_valid_ratio):
+            if scored and scored[0][0] >= free_log_p[i] + log_ratio:
                 best_log_p, best = scored[0]
                 reads.append(self._read(self.text(best), best_log_p, free_log_p[i], free_text, alternatives,
                                         char_conf[i], valid=True))
