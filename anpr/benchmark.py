@@ -22,6 +22,7 @@ import numpy as np
 
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
+from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
 from anpr.inference.timing import interleaved_medians, load_note, system_info
 
@@ -39,6 +40,7 @@ class InferSettings:
     eval_plates: int = 128
     int8_formats: Sequence[str] = ("qoperator", "qdq")
     threads: int | None = None
+    decoder: str = DEFAULT_DECODER  # decodes the reads compared across runtimes
 
     @classmethod
     def smoke(cls, threads: int | None = None) -> "InferSettings":
@@ -59,11 +61,20 @@ class InferRow:
 
 
 @dataclass
+class DecodeRow:
+    model: str
+    decoder: str
+    ms_per_plate: float  # NumPy decoding of a batch of the model's own logits, per plate
+    changed: float  # share of reads that differ from the greedy reading
+
+
+@dataclass
 class InferResult:
     rows: list[InferRow]
     settings: InferSettings
     system: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    decode_rows: list[DecodeRow] = field(default_factory=list)
 
     def markdown(self) -> str:
         s, sysinfo = self.settings, self.system
@@ -96,6 +107,17 @@ class InferResult:
             agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
             lines.append(f"| {r.model} | {r.input_size} | {r.runtime} | {r.latency_ms:.2f} | "
                          f"{r.throughput:.0f} | {speedup} | {size} | {agree} |")
+        if self.decode_rows:
+            lines += [
+                "",
+                f"Decoding (NumPy, one process) of the ONNX fp32 logits of {s.eval_plates} synthetic plates in batches "
+                f"of {s.batch}, median of interleaved rounds; random weights give flat, unpeaky outputs, so their "
+                "grammar decoding time says little about a trained model's:",
+                "",
+                "| model | decoder | ms/plate | reads changed vs greedy |",
+                "|---|---|---:|---:|",
+                *[f"| {d.model} | {d.decoder} | {d.ms_per_plate:.3f} | {d.changed:.1%} |" for d in self.decode_rows],
+            ]
         return "\n".join(lines) + "\n"
 
 
@@ -161,6 +183,7 @@ def run_infer(
     if not models:
         raise ValueError("name at least one model config or checkpoint")
     rows: list[InferRow] = []
+    decode_rows: list[DecodeRow] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for index, (label, net, info) in enumerate(models):
@@ -169,20 +192,22 @@ def run_infer(
             fp32_path = export_onnx(net, info, Path(tmp) / f"m{index}_fp32.onnx")
             calibration, _, source = plate_batch(info, settings.calibration_plates, CALIBRATION_SEED)
             plates, _, _ = plate_batch(info, settings.eval_plates, EVAL_SEED)
+            decoder = settings.decoder
             runtimes: dict[str, tuple[PlateReader, Path | None]] = {
-                "pytorch eager": (PlateReader(TorchBackend(net), info), None),
-                "onnxruntime fp32": (PlateReader(OnnxBackend(onnx_session(fp32_path, settings.threads)), info),
-                                     fp32_path),
+                "pytorch eager": (PlateReader(TorchBackend(net), info, decoder=decoder), None),
+                "onnxruntime fp32": (PlateReader(OnnxBackend(onnx_session(fp32_path, settings.threads)), info,
+                                                 decoder=decoder), fp32_path),
             }
             for fmt in settings.int8_formats:
                 path = quantize_static_int8(fp32_path, Path(tmp) / f"m{index}_int8_{fmt}.onnx", calibration, fmt)
                 runtimes[f"onnxruntime int8 ({fmt})"] = (
-                    PlateReader(OnnxBackend(onnx_session(path, settings.threads)), info), path)
+                    PlateReader(OnnxBackend(onnx_session(path, settings.threads)), info, decoder=decoder), path)
             if "noise" in source:
                 notes.append(f"plates: {source}")
             status(f"{label}: timing {len(runtimes)} runtimes")
             timings = time_interleaved({k: r for k, (r, _) in runtimes.items()}, plates, settings)
             reference = _texts(runtimes["onnxruntime fp32"][0], plates, settings.batch)
+            decode_rows += time_decoders(label, info, runtimes["onnxruntime fp32"][0], plates, settings)
             for name, (reader, path) in runtimes.items():
                 latency, throughput = timings[name]
                 agreement = None
@@ -191,7 +216,24 @@ def run_infer(
                     agreement = sum(a == b for a, b in zip(texts, reference)) / max(1, len(reference))
                 rows.append(InferRow(label, size, name, latency * 1e3, throughput,
                                      path.stat().st_size / 1e6 if path else _torch_size_mb(net), agreement))
-    return InferResult(rows, settings, system, sorted(set(notes)))
+    return InferResult(rows, settings, system, sorted(set(notes)), decode_rows)
+
+
+def time_decoders(label: str, info: ModelInfo, reader: PlateReader, plates: np.ndarray,
+                  s: InferSettings) -> list[DecodeRow]:
+    """Each decoder's time per plate on the model's own logits, and how many reads it changes."""
+    batch = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))
+    logits = reader.logits(batch)
+    decoders = {name: PlateDecoder(info.charset, name, temperature=info.temperature) for name in DECODERS}
+    medians = interleaved_medians({k: functools.partial(d, logits) for k, d in decoders.items()},
+                                  1, _per_round(_batch_repeats(s), s) * s.rounds, s.rounds)
+    greedy = [r.text for r in decoders["greedy"](logits)]
+    rows = []
+    for name, decoder in decoders.items():
+        texts = [r.text for r in decoder(logits)]
+        changed = sum(a != b for a, b in zip(texts, greedy)) / max(1, len(greedy))
+        rows.append(DecodeRow(label, name, medians[name] / len(batch) * 1e3, changed))
+    return rows
 
 
 def time_interleaved(readers: dict[str, PlateReader], plates: np.ndarray, s: InferSettings) -> dict[str, tuple[float, float]]:

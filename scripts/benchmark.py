@@ -35,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     infer.add_argument("--repeats", type=int, default=None, help="timed batch-1 calls per runtime (default 30)")
     infer.add_argument("--int8-formats", nargs="*", default=None, choices=["qoperator", "qdq"],
                        help="static int8 variants to time (default: both)")
+    infer.add_argument("--decoder", choices=["greedy", "grammar"], default="grammar",
+                       help="decoder of the reads compared across runtimes (both are timed either way)")
     infer.add_argument("--smoke", action="store_true", help="tiny sizes and few repeats (for tests)")
     infer.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
 
@@ -85,6 +87,7 @@ def infer_table(args: argparse.Namespace, err) -> str:
     from anpr.benchmark import InferSettings, run_infer
 
     settings = InferSettings.smoke(args.threads) if args.smoke else InferSettings(threads=args.threads)
+    settings.decoder = args.decoder
     for name in ("batch", "repeats"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))

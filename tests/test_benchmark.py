@@ -38,14 +38,17 @@ def test_benchmark_smoke_run(tmp_path, capsys):
     table = out.read_text()
     assert table == capsys.readouterr().out.rstrip("\n") + "\n"
     assert "threads: 1" in table and "onnxruntime " in table and "torch " in table and "CPU:" in table
-    rows = [line for line in table.splitlines() if line.startswith(("| tiny.ckpt", "| crnn_small"))]
-    assert [row.split("|")[3].strip() for row in rows] == 2 * [
-        "pytorch eager", "onnxruntime fp32", "onnxruntime int8 (qoperator)"]
-    assert rows[0].split("|")[2].strip() == "x".join(str(load_model_config("crnn_small")[k])
-                                                    for k in ("image_height", "image_width"))
+    rows = markdown_rows(table, "| model | input")
+    assert [row[2] for row in rows] == 2 * ["pytorch eager", "onnxruntime fp32", "onnxruntime int8 (qoperator)"]
+    assert rows[0][1] == "x".join(str(load_model_config("crnn_small")[k]) for k in ("image_height", "image_width"))
     for row in rows:
-        latency, throughput = (float(cell) for cell in row.split("|")[4:6])
+        latency, throughput = (float(cell) for cell in row[3:5])
         assert latency > 0 and throughput > 0
+    decoding = markdown_rows(table, "| model | decoder")
+    assert [(row[0].split(" ")[0], row[1]) for row in decoding] == [
+        ("crnn_small", "greedy"), ("crnn_small", "grammar"), ("tiny.ckpt", "greedy"), ("tiny.ckpt", "grammar")]
+    assert all(float(row[2]) > 0 for row in decoding)
+    assert all(row[3] == "0.0%" for row in decoding if row[1] == "greedy")
 
 
 def markdown_rows(table: str, header_start: str) -> list[list[str]]:
