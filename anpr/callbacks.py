@@ -34,6 +34,7 @@ class ValidationSummary(L.Callback):
             ("Training loss (last step)", "train/loss_step", False),
             ("Validation loss", "val/loss", False),
             ("Sequence accuracy", "val/seq_acc", True),
+            ("Seq. acc. grammar decoding", "val/seq_acc_grammar", True),
             ("Character accuracy", "val/char_acc", True),
             ("Seq. acc. one-line", "val/seq_acc_one_line", True),
             ("Seq. acc. two-line", "val/seq_acc_two_line", True),

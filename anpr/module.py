@@ -13,6 +13,8 @@ from torch import nn
 from anpr.charset import Charset, Decoded
 from anpr.data.device_augment import DeviceAugmenter
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
+from anpr.decoding import PlateDecoder
+from anpr.grammar import load_grammar
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
 
@@ -36,6 +38,8 @@ class PlateRecognitionModule(L.LightningModule):
         compile: ``torch.compile`` the network in place (state-dict keys stay unchanged).
         device_augmentations: kornia transform configs applied to training batches on the
             training device (:mod:`anpr.data.device_augment`); empty: none.
+        grammar: plate formats (:mod:`anpr.grammar`); validation then also logs the sequence
+            accuracy of grammar-constrained decoding (``val/seq_acc_grammar``). None: not logged.
     """
 
     def __init__(
@@ -49,6 +53,7 @@ class PlateRecognitionModule(L.LightningModule):
         channels_last: bool = False,
         compile: bool = False,
         device_augmentations: Sequence[Mapping[str, Any]] = (),
+        grammar: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -60,6 +65,8 @@ class PlateRecognitionModule(L.LightningModule):
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
+        self.grammar_decoder = PlateDecoder(charset, "grammar", grammar) if load_grammar(grammar) else None
+        self.val_seq_acc_grammar = SequenceAccuracy()
         self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
         self.consecutive_nonfinite = 0
 
@@ -138,6 +145,10 @@ class PlateRecognitionModule(L.LightningModule):
         self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=True)
         self.log("val/seq_acc", self.val_seq_acc, on_epoch=True, prog_bar=True, batch_size=size)
         self.log("val/char_acc", self.val_char_acc, on_epoch=True, prog_bar=True, batch_size=size)
+        if self.grammar_decoder is not None:
+            reads = self.grammar_decoder(logits.detach().float().cpu().numpy())
+            self.val_seq_acc_grammar.update([r.text for r in reads], targets)
+            self.log("val/seq_acc_grammar", self.val_seq_acc_grammar, on_epoch=True, batch_size=size)
         return {"loss": loss, "preds": preds}
 
     def on_validation_epoch_end(self) -> None:

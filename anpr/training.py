@@ -46,6 +46,7 @@ def build_module(cfg: DictConfig, datamodule: Any) -> PlateRecognitionModule:
         scheduler=to_plain(cfg.scheduler),
         max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
         device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
+        grammar=cfg.get("grammar"),
         **to_plain(cfg.get("performance", {})),
     )
 

@@ -41,7 +41,7 @@ def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     module = PlateRecognitionModule(
         model=OVERFIT_MODEL, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
         preprocessing={"image_height": 32, "image_width": 128},
-        scheduler={"max_lr": 1e-2, "pct_start": 0.15},
+        scheduler={"max_lr": 1e-2, "pct_start": 0.15}, grammar="india",
     )
     L.seed_everything(0)
     trainer = L.Trainer(
@@ -53,6 +53,7 @@ def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     (result,) = trainer.validate(module, datamodule=datamodule, verbose=False)
     assert result["val/seq_acc"] == 1.0
     assert result["val/char_acc"] == 1.0
+    assert result["val/seq_acc_grammar"] == 1.0  # grammar decoding of the same logits, logged beside it
 
 
 def scalar_tags(event_dir: Path) -> set[str]:
@@ -79,7 +80,8 @@ def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_pa
     assert "last.ckpt" in checkpoints
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     tags = scalar_tags(run_dir / "tensorboard")
-    for tag in ["train/loss_step", "val/loss", "val/seq_acc", "val/char_acc", "image:val/predictions"]:
+    for tag in ["train/loss_step", "val/loss", "val/seq_acc", "val/seq_acc_grammar", "val/char_acc",
+                "image:val/predictions"]:
         assert tag in tags, tags
     assert any(t.startswith("lr") for t in tags), tags
 

@@ -28,22 +28,25 @@ def best_path_labels(log_probs: np.ndarray) -> list[list[int]]:
 def min_char_confidence(log_probs: np.ndarray) -> np.ndarray:
     """The older confidence: the smallest of the best path's per-character probabilities.
 
-    Kept to compare calibration against the sequence probability; it ignores how likely the
-    reading is as a whole (two doubtful characters score as one).
+    A character held over several frames counts with its best frame; a path with no character
+    scores its least likely frame. Kept to compare calibration against the sequence probability:
+    it ignores how likely the reading is as a whole (two doubtful characters score as one).
     """
-    probs = np.exp(np.asarray(log_probs))
-    best = probs.argmax(axis=-1)
-    best_prob = probs.max(axis=-1)
-    out = np.empty(len(best))
-    for i, (path, path_prob) in enumerate(zip(best.tolist(), best_prob)):
-        runs, start = [], 0  # a character spanning several frames counts with its best frame
-        for t in range(1, len(path) + 1):
-            if t == len(path) or path[t] != path[start]:
-                if path[start] != BLANK:
-                    runs.append(float(path_prob[start:t].max()))
-                start = t
-        out[i] = min(runs) if runs else float(path_prob.min())
-    return out
+    log_probs = np.asarray(log_probs)
+    batch, frames = log_probs.shape[:2]
+    best = log_probs.argmax(axis=-1).ravel()
+    best_p = np.exp(log_probs.max(axis=-1)).ravel()
+    new_run = np.ones(best.size, dtype=bool)
+    new_run[1:] = best[1:] != best[:-1]
+    new_run[::frames] = True  # every plate starts a run
+    starts = np.flatnonzero(new_run)
+    run_p = np.maximum.reduceat(best_p, starts)
+    run_p[best[starts] == BLANK] = np.inf
+    first_run_of_row = np.searchsorted(starts, np.arange(batch) * frames)
+    smallest = np.minimum.reduceat(run_p, first_run_of_row)
+    no_char = ~np.isfinite(smallest)
+    smallest[no_char] = best_p.reshape(batch, frames)[no_char].min(axis=1)
+    return smallest
 
 
 def sequence_log_likelihood(log_probs: np.ndarray, labels: Sequence[Sequence[int]]) -> np.ndarray:
@@ -65,20 +68,27 @@ def sequence_log_likelihood(log_probs: np.ndarray, labels: Sequence[Sequence[int
     can_skip = np.zeros((batch, states), dtype=bool)
     can_skip[:, 2:] = (extended[:, 2:] != BLANK) & (extended[:, 2:] != extended[:, :-2])
 
-    emit = np.take_along_axis(log_probs, np.broadcast_to(extended[:, None, :], (batch, frames, states)), axis=2)
-    alpha = np.full((batch, states), -np.inf)
+    # Probabilities rescaled to sum 1 every frame (the log of the scales is kept): products and
+    # sums instead of logaddexp, several times faster, and no underflow over the frames.
+    emit = np.exp(np.take_along_axis(log_probs, np.broadcast_to(extended[:, None, :], (batch, frames, states)), axis=2))
+    emit *= in_label[:, None, :]
+    skip = can_skip.astype(np.float64)
+    alpha = np.zeros((batch, states))
     alpha[:, 0] = emit[:, 0, 0]
     if states > 1:
-        alpha[:, 1] = np.where(lengths > 0, emit[:, 0, 1], -np.inf)
-    alpha[~in_label] = -np.inf
-    for t in range(1, frames):
-        from_prev = np.full_like(alpha, -np.inf)
-        from_prev[:, 1:] = alpha[:, :-1]
-        from_skip = np.full_like(alpha, -np.inf)
-        from_skip[:, 2:] = np.where(can_skip[:, 2:], alpha[:, :-2], -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, from_prev), from_skip) + emit[:, t]
-        alpha[~in_label] = -np.inf
-    rows = np.arange(batch)
-    last = alpha[rows, 2 * lengths]
-    before_last = np.where(lengths > 0, alpha[rows, np.maximum(2 * lengths - 1, 0)], -np.inf)
-    return np.logaddexp(last, before_last)
+        alpha[:, 1] = np.where(lengths > 0, emit[:, 0, 1], 0.0)
+    log_scale = np.zeros(batch)
+    with np.errstate(divide="ignore"):
+        for t in range(frames):
+            if t > 0:
+                moved = alpha.copy()
+                moved[:, 1:] += alpha[:, :-1]
+                moved[:, 2:] += alpha[:, :-2] * skip[:, 2:]
+                alpha = moved * emit[:, t]
+            scale = alpha.sum(axis=1)
+            alpha /= np.where(scale > 0, scale, 1.0)[:, None]
+            log_scale += np.log(scale)
+        rows = np.arange(batch)
+        last = alpha[rows, 2 * lengths]
+        before_last = np.where(lengths > 0, alpha[rows, np.maximum(2 * lengths - 1, 0)], 0.0)
+        return np.log(last + before_last) + log_scale
