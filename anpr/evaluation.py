@@ -261,7 +261,7 @@ def write_report(metrics: dict[str, Any], samples: Sequence[Sample], images_dir:
     written["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     char_acc = per_plate_character_accuracy([s.pred for s in samples], [s.truth for s in samples]).tolist()
     lines = ["image\ttruth\tpred\tconfidence\tcharacter_accuracy\tlayout\tgreedy"]
-    lines += [f"{s.record.image_name}\t{s.truth}\t{s.pred}\t{s.confidence:.4f}\t{a:.4f}\t{s.layout or ''}"
+    lines += [f"{s.record.image_name}\t{s.truth}\t{s.pred}\t{s.confidence:.6g}\t{a:.4f}\t{s.layout or ''}"
               f"\t{s.free_text if s.free_text is not None else ''}"
               for s, a in zip(samples, char_acc)]
     written["predictions"].write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -141,3 +141,30 @@ def test_evaluate_script_with_a_real_model_matches_independent_numbers(tmp_path,
     assert metrics["by_layout"]["one-line"]["num_samples"] == 6  # layout.tsv found beside images/
     stdout = capsys.readouterr().out
     assert "sequence acc." in stdout and "Wrote metrics" in stdout
+    # Risk-coverage and calibration, from the confidences in predictions.tsv.
+    assert (out / "coverage.png").is_file()
+    rows = [line.split("\t") for line in (out / "predictions.tsv").read_text().splitlines()[1:]]
+    ranked = sorted(rows, key=lambda r: -float(r[3]))
+    assert metrics["accuracy_at_coverage"]["1"] == pytest.approx(expected_seq)
+    assert metrics["accuracy_at_coverage"]["0.8"] == pytest.approx(sum(r[1] == r[2] for r in ranked[:5]) / 5)
+    assert set(metrics["expected_calibration_error"]) == {"confidence", "min_char_confidence"}
+    assert "0.99" in metrics["coverage_at_accuracy"]
+    assert metrics["decoder"] == "grammar" and "greedy" in metrics
+    assert metrics["greedy"]["sequence_accuracy"] == pytest.approx(sum(r[1] == r[6] for r in rows) / 6)
+
+
+def test_evaluate_script_decoder_choice(tmp_path):
+    checkpoint, _, images_dir, labels_file = tiny_model_files()
+    reports = {}
+    for decoder in ("greedy", "grammar"):
+        out = tmp_path / decoder
+        assert script_main("evaluate")([str(checkpoint), "--images-dir", str(images_dir), "--labels-file",
+                                        str(labels_file), "--out", str(out), "--decoder", decoder]) == 0
+        reports[decoder] = json.loads((out / "metrics.json").read_text())
+        preds = [line.split("\t") for line in (out / "predictions.tsv").read_text().splitlines()[1:]]
+        expected = PlateReader.from_path(checkpoint, decoder=decoder).read(
+            [str(images_dir / row[0]) for row in preds])
+        assert [row[2] for row in preds] == [e.text for e in expected]
+    assert reports["greedy"]["decoder"] == "greedy"
+    # The grammar run's greedy column is the greedy run's result.
+    assert reports["grammar"]["greedy"]["sequence_accuracy"] == reports["greedy"]["sequence_accuracy"]
