@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from anpr.inference import PlateReader
@@ -109,3 +112,26 @@ def test_expand_inputs_folders_globs_and_misses(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no image files" in expand_inputs([empty])[0].error
+
+
+def test_predict_reports_tiny_images_unsupported_formats_and_non_onnx_models(tmp_path, capsys):
+    _, onnx_path, images_dir, _ = tiny_model_files()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(images_dir / "plate_0000.png", folder / "good.png")
+    cv2.imwrite(str(folder / "dot.png"), np.zeros((1, 1, 3), np.uint8))  # 1x1: no plate to read
+    (folder / "anim.gif").write_bytes(b"GIF89a")  # a format the reader does not decode
+    predict = script_main("predict")
+    assert predict([str(onnx_path), str(folder), "--json"]) == 1
+    out, err = capsys.readouterr()
+    records = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
+    assert set(records) == {"good.png", "dot.png", "anim.gif"}
+    assert "text" in records["good.png"]
+    assert "1x1 px" in records["dot.png"]["error"] and "text" not in records["dot.png"]
+    assert "GIF images are not read" in records["anim.gif"]["error"]
+    assert "2 of 3 inputs failed" in err
+    fake = tmp_path / "model.onnx"
+    fake.write_text("not a model\n")
+    assert predict([str(fake), str(folder / "good.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {fake}: not an ONNX model") and "Traceback" not in err

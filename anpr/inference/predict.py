@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Sequence
 
+from anpr.data.check_images import ImageLimits
 from anpr.data.images import ImageReadError, read_image
 from anpr.inference.reader import PlateReader
 from anpr.inference.sources import Input
@@ -34,10 +35,16 @@ def predict_files(
                 records[i] = {"path": item.path, "error": item.error}
                 continue
             try:
-                images.append(read_image(item.path))
-                slots.append(i)
+                image = read_image(item.path)
             except (ImageReadError, OSError, ValueError) as err:
                 records[i] = {"path": item.path, "error": str(err)}
+                continue
+            too_small = size_problem(image)
+            if too_small:
+                records[i] = {"path": item.path, "error": too_small}
+                continue
+            images.append(image)
+            slots.append(i)
         if images:
             reads = reader.read(images, rgb=True, batch_size=len(images), min_confidence=min_confidence)
             for i, plate in zip(slots, reads):
@@ -45,3 +52,12 @@ def predict_files(
         if on_progress is not None:
             on_progress(len(chunk))
         yield from records  # type: ignore[misc]
+
+
+def size_problem(image, limits: ImageLimits = ImageLimits()) -> str | None:
+    """Why an image is too small to be a plate crop (the dataset checker's minimum), or None."""
+    height, width = image.shape[:2]
+    if height < limits.min_height or width < limits.min_width:
+        return (f"image is {width}x{height} px, smaller than the {limits.min_width}x{limits.min_height} px "
+                "a plate crop needs: crop the plate with some margin")
+    return None

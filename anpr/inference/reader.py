@@ -248,7 +248,11 @@ class PlateReader:
     def from_onnx(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
         if not Path(path).is_file():
             raise CheckpointError(f"ONNX file not found: {path}")
-        session = onnx_session(path, threads)
+        try:
+            session = onnx_session(path, threads)
+        except Exception as err:  # ONNX Runtime raises its own exception types for unreadable files
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise CheckpointError(f"{path}: not an ONNX model ONNX Runtime can load ({reason})") from None
         info = ModelInfo.from_onnx_metadata(session.get_modelmeta().custom_metadata_map, str(path))
         return cls(OnnxBackend(session), info, str(path), **decoding)
 

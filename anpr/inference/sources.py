@@ -10,6 +10,8 @@ from typing import Iterable
 import numpy as np
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".jp2")
+# Image formats met in photo folders that the reader does not decode: reported, never skipped silently.
+UNSUPPORTED_SUFFIXES = (".gif", ".heic", ".heif", ".avif", ".svg")
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,8 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Input]:
     """Files as given, folders searched recursively for image files, globs expanded (``**`` too).
 
     Files named explicitly are kept whatever their extension (reading them reports any problem);
-    in folders only image extensions are picked up. An input matching nothing becomes an
+    in folders only image extensions are picked up, and images in formats the reader cannot
+    decode (GIF, HEIC, ...) are listed with an error saying so. An input matching nothing becomes an
     :class:`Input` with an ``error``, so callers can report it and go on. Order is kept, each
     folder's and glob's files sorted; duplicates are dropped.
     """
@@ -40,11 +43,12 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Input]:
         text = str(raw)
         path = Path(text)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES + UNSUPPORTED_SUFFIXES)
             if not files:
                 add(Input(text, f"no image files ({', '.join(IMAGE_SUFFIXES[:4])}, ...) in folder"))
             for p in files:
-                add(Input(str(p)))
+                add(Input(str(p), _unsupported(p)))
         elif path.is_file():
             add(Input(text))
         elif glob.has_magic(text):
@@ -56,6 +60,13 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Input]:
         else:
             add(Input(text, "no such file or folder"))
     return found
+
+
+def _unsupported(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in UNSUPPORTED_SUFFIXES:
+        return f"{suffix[1:].upper()} images are not read: convert it to PNG or JPEG"
+    return None
 
 
 def sample_plates(count: int, seed: int = 0) -> tuple[list[np.ndarray], list[str] | None, str]:
