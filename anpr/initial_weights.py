@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import torch
 
+from anpr.errors import ConfigError
 from anpr.inference.reader import load_checkpoint
 
 PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
@@ -45,7 +46,7 @@ def load_initial_weights(net: torch.nn.Module, path: str | Path, charset: str, m
     problems += [f"input {d}" for d in _differences(info.preprocessing, preprocessing, PREPROCESSING_KEYS)]
     if problems:
         target = str(model.get("_target_", "")).rsplit(".", 1)[-1]
-        raise ValueError(
+        raise ConfigError(
             f"init_from={path}: the checkpoint does not fit this run's network ({target}); it differs in: "
             + "; ".join(problems)
             + ". Train with the checkpoint's settings (the model config and charset of the run that "

@@ -14,6 +14,7 @@ from anpr.charset import Charset, Decoded
 from anpr.data.device_augment import DeviceAugmenter
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
 from anpr.decoding import PlateDecoder
+from anpr.errors import ConfigError
 from anpr.grammar import load_grammar
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
@@ -184,7 +185,7 @@ class PlateRecognitionModule(L.LightningModule):
         planned = int(self.trainer.estimated_stepping_batches)
         total = getattr(scheduler, "total_steps", planned)
         if total != planned:
-            raise ValueError(
+            raise ConfigError(
                 f"the checkpoint's learning-rate schedule spans {total} optimizer steps (fixed when its run "
                 f"started), but this run plans {planned}: a resumed run keeps the epochs, batch size and data "
                 "it started with. To train on for longer or on other data, start a new run from its weights "

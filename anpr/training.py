@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from torch.utils.data import DataLoader
 
 from anpr.config import accumulation, micro_batch, to_plain
+from anpr.errors import ConfigError
 from anpr.initial_weights import load_initial_weights
 from anpr.module import PlateRecognitionModule
 
@@ -65,7 +66,7 @@ def resolve_ckpt_path(ckpt_path: str | None, output_dir: str | Path) -> str | No
     path = Path(output_dir) / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if not path.is_file():
         hint = " (pass the old run's folder as hydra.run.dir=...)" if ckpt_path == "last" else ""
-        raise FileNotFoundError(f"checkpoint to resume from not found: {path}{hint}")
+        raise ConfigError(f"checkpoint to resume from not found: {path}{hint}")
     return str(path)
 
 
@@ -106,7 +107,7 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir)
     if cfg.get("init_from"):
         if ckpt_path:
-            raise ValueError(
+            raise ConfigError(
                 "init_from and ckpt_path were both given: ckpt_path resumes a run (its weights, optimizer "
                 "and schedule), init_from starts a new run from a checkpoint's weights. Pick one."
             )

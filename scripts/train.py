@@ -1,6 +1,8 @@
 """Train a plate reader: `python scripts/train.py preset=accuracy hardware=gpu12gb`."""
 
 import logging
+import os
+import sys
 
 import hydra
 from omegaconf import DictConfig
@@ -30,8 +32,17 @@ def route_lightning_logs_through_hydra() -> None:
 def main(cfg: DictConfig) -> float | None:
     from anpr.training import train  # imported late so `--help` and `--cfg` stay fast
 
+    from anpr.console import report_error
+    from anpr.errors import UserError
+
     route_lightning_logs_through_hydra()
-    metrics = train(cfg)
+    try:
+        metrics = train(cfg)
+    except UserError as err:  # the message says what to do; a traceback would bury it
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        report_error(str(err))
+        sys.exit(2)
     return metrics.get(f"best/{cfg.optimized_metric}", metrics.get(cfg.optimized_metric))
 
 

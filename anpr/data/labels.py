@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from anpr.data.check_issues import Issue
+from anpr.errors import UserError
 
 # Issues of the parse that make :func:`read_labels` raise (the others are tolerated).
 PARSE_ERRORS = ("non_utf8", "no_tab", "empty_name", "no_records")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """Bad input data; the message names the file and line and says what to do."""
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from anpr.grammar import Grammar, compile_automaton, load_grammar
 
 from .ctc import best_path_labels, log_softmax, min_char_confidence, sequence_log_likelihood
-from .prefix_search import SearchOptions, constrained_prefix_search
+from .prefix_search import SearchOptions, constrained_prefix_search, frame_candidates
 
 DECODERS = ("greedy", "grammar")
 DEFAULT_DECODER = "grammar"
@@ -116,13 +116,14 @@ class PlateDecoder:
         )
 
     def _grammar_reads(self, log_probs, free, free_log_p, char_conf) -> list[PlateRead]:
-        probs = np.exp(log_probs)
+        per_plate = frame_candidates(np.exp(log_probs), self.search)
         candidates: list[list[tuple[int, ...]]] = []
-        for row, free_labels in zip(probs, free):
-            found = [labels for labels, _ in constrained_prefix_search(row, self.automaton, self.search)]
-            if self.automaton.accepts(self.text(free_labels)) and tuple(free_labels) not in found:
+        for frames, probs, free_labels in zip(per_plate.frames, per_plate.probs, free):
+            found = [labels for labels, _ in constrained_prefix_search(frames, probs, self.automaton, self.search)]
+            found = found[: max(self.n_best, 1)]
+            if tuple(free_labels) not in found and self.automaton.accepts_labels(free_labels):
                 found.append(tuple(free_labels))
-            candidates.append(found[: max(self.n_best, 1) + 1])
+            candidates.append(found)
         # Exact probabilities of every finalist, all plates in one batched forward pass.
         owners = [i for i, found in enumerate(candidates) for _ in found]
         flat = [list(labels) for found in candidates for labels in found]

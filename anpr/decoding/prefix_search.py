@@ -3,12 +3,13 @@
 Finds the most probable readings (summed over all their CTC paths, not one best path) that the
 automaton can still complete, frame by frame. It keeps the ``beam_width`` likeliest prefixes and
 extends them only with characters the automaton allows, so a hypothesis like ``CA0Q`` is never
-formed. Two prunings keep it fast on peaky CTC outputs, where most frames are all blank:
+formed. Three prunings keep it fast on peaky CTC outputs, where most frames are all blank:
 
 - frames whose blank probability is at least ``1 - skip_below`` are not expanded; they only
   separate repeated characters (each prefix's probability moves to its blank-ended part);
 - a frame is extended only with characters of probability at least ``char_floor`` (at most
-  ``max_chars_per_frame`` of them).
+  ``max_chars_per_frame`` of them, chosen for the whole batch at once);
+- prefixes less likely than ``drop_below`` times the best one are dropped.
 
 The probabilities this search accumulates rank the hypotheses; the decoder then scores its
 finalists exactly with the forward algorithm (:func:`anpr.decoding.ctc.sequence_log_likelihood`).
@@ -29,6 +30,7 @@ class SearchOptions:
     char_floor: float = 1e-4
     max_chars_per_frame: int = 6
     skip_below: float = 1e-4
+    drop_below: float = 1e-6
 
 
 class _Table:
@@ -50,30 +52,59 @@ def _table(automaton: Automaton) -> _Table:
     return cached[1]
 
 
+@dataclass
+class FrameCandidates:
+    """Per plate, the frames worth expanding: (frame index, blank prob, [(class, prob), ...])."""
+
+    frames: list[list[tuple[int, float, list[tuple[int, float]]]]]
+    probs: list[np.ndarray]
+
+
+def frame_candidates(probs: np.ndarray, options: SearchOptions) -> FrameCandidates:
+    """The candidate characters of every frame of a (batch, time, classes) batch, in one pass."""
+    probs = np.asarray(probs, dtype=np.float64)
+    chars = probs[:, :, 1:]
+    top = min(options.max_chars_per_frame, chars.shape[-1])
+    order = np.argpartition(-chars, top - 1, axis=-1)[:, :, :top] if top < chars.shape[-1] else \
+        np.broadcast_to(np.arange(chars.shape[-1]), chars.shape)
+    top_p = np.take_along_axis(chars, order, axis=-1)
+    keep_frame = probs[:, :, 0] < 1.0 - options.skip_below
+    out = []
+    for plate in range(probs.shape[0]):
+        kept = np.flatnonzero(keep_frame[plate]).tolist()
+        classes = (order[plate, kept] + 1).tolist()
+        ps = top_p[plate, kept].tolist()
+        blanks = probs[plate, kept, 0].tolist()
+        out.append([
+            (t, blank, [(c, p) for c, p in zip(cs, pr) if p >= options.char_floor])
+            for t, blank, cs, pr in zip(kept, blanks, classes, ps)
+        ])
+    return FrameCandidates(out, list(probs))
+
+
 def constrained_prefix_search(
-    probs: np.ndarray, automaton: Automaton, options: SearchOptions = SearchOptions()
+    frames: list[tuple[int, float, list[tuple[int, float]]]],
+    probs: np.ndarray,
+    automaton: Automaton,
+    options: SearchOptions = SearchOptions(),
 ) -> list[tuple[tuple[int, ...], float]]:
-    """Complete readings of one plate's (time, classes) probabilities, likeliest first.
+    """Complete readings of one plate, likeliest first, from its :func:`frame_candidates`.
 
     Returns ``(class indices, search score)`` pairs for every beam hypothesis in an accepting
     automaton state; the scores are relative (rescaled per frame), only their order matters.
     """
     table = _table(automaton)
     next_state, accepting = table.next, table.accepting
-    frames = np.asarray(probs, dtype=np.float64)
-    keep_frame = frames[:, 0] < 1.0 - options.skip_below
     # prefix -> [p ending in blank, p ending in its last character, automaton state]
     beams: dict[tuple[int, ...], list] = {(): [1.0, 0.0, 0]}
-    top = min(options.max_chars_per_frame, frames.shape[1] - 1)
-    for t in np.flatnonzero(keep_frame).tolist():
-        row = frames[t]
-        if t > 0 and not keep_frame[t - 1]:  # a skipped (all-blank) frame: repeats need no blank now
+    previous_t = -1
+    for t, blank, candidates in frames:
+        row = probs[t]
+        if t != previous_t + 1:  # skipped (all-blank) frames between: repeats need no blank now
             for entry in beams.values():
                 entry[0] += entry[1]
                 entry[1] = 0.0
-        blank = float(row[0])
-        order = np.argpartition(-row[1:], top - 1)[:top] + 1 if top < frames.shape[1] - 1 else np.arange(1, frames.shape[1])
-        candidates = [(int(c), float(row[c])) for c in order.tolist() if row[c] >= options.char_floor]
+        previous_t = t
         extended: dict[tuple[int, ...], list] = {}
         for prefix, (p_blank, p_char, state) in beams.items():
             total = p_blank + p_char
@@ -81,23 +112,34 @@ def constrained_prefix_search(
             if entry is None:
                 entry = extended[prefix] = [0.0, 0.0, state]
             entry[0] += total * blank
-            if prefix:
-                entry[1] += p_char * float(row[prefix[-1]])  # the last character held for another frame
+            last = prefix[-1] if prefix else -1
+            if p_char:
+                entry[1] += p_char * float(row[last])  # the last character held for another frame
+            moves = next_state[state]
             for cls, p in candidates:
-                nxt = next_state[state][cls]
+                nxt = moves[cls]
                 if nxt == DEAD:
                     continue
-                gain = p_blank * p if prefix and prefix[-1] == cls else total * p
-                if gain == 0.0:
+                gain = p_blank * p if cls == last else total * p
+                if not gain:
                     continue
                 longer = prefix + (cls,)
                 target = extended.get(longer)
                 if target is None:
-                    target = extended[longer] = [0.0, 0.0, nxt]
-                target[1] += gain
-        ranked = sorted(extended.items(), key=lambda item: -(item[1][0] + item[1][1]))[: options.beam_width]
-        scale = ranked[0][1][0] + ranked[0][1][1] or 1.0
-        beams = {prefix: [e[0] / scale, e[1] / scale, e[2]] for prefix, e in ranked}
+                    extended[longer] = [0.0, gain, nxt]
+                else:
+                    target[1] += gain
+        if len(extended) > options.beam_width:
+            ranked = sorted(extended.items(), key=_total, reverse=True)[: options.beam_width]
+        else:
+            ranked = list(extended.items())
+        best = max(e[0] + e[1] for _, e in ranked) or 1.0
+        floor = best * options.drop_below
+        beams = {prefix: [e[0] / best, e[1] / best, e[2]] for prefix, e in ranked if e[0] + e[1] >= floor}
     finished = [(prefix, e[0] + e[1]) for prefix, e in beams.items() if accepting[e[2]]]
     finished.sort(key=lambda item: -item[1])
     return finished
+
+
+def _total(item) -> float:
+    return item[1][0] + item[1][1]

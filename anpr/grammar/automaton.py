@@ -46,6 +46,15 @@ class Automaton:
         state = self.run(text)
         return state != DEAD and bool(self.accepting[state])
 
+    def accepts_labels(self, labels) -> bool:
+        """``accepts`` for CTC class indices (class ``i`` is ``charset[i - 1]``)."""
+        state = 0
+        for cls in labels:
+            state = int(self.delta[state, cls - 1])
+            if state == DEAD:
+                return False
+        return bool(self.accepting[state])
+
 
 # An NFA state: (format, group, characters read in the group, a non-zero digit seen, word prefix).
 _NState = tuple[int, int, int, bool, str]

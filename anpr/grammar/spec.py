@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
+from anpr.errors import UserError
 
-class GrammarError(ValueError):
+
+class GrammarError(UserError):
     """A grammar definition that cannot be used (bad group, unknown name, unreadable file)."""
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
+from anpr.errors import UserError
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
@@ -32,7 +33,7 @@ META_VERSION = "anpr.version"
 META_CALIBRATION = "anpr.calibration"  # JSON: temperature (and what it was fitted on)
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A model file that cannot be used to read plates (wrong format, missing metadata)."""
 
 
