@@ -224,7 +224,8 @@ def time_decoders(label: str, info: ModelInfo, reader: PlateReader, plates: np.n
     """Each decoder's time per plate on the model's own logits, and how many reads it changes."""
     batch = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))
     logits = reader.logits(batch)
-    decoders = {name: PlateDecoder(info.charset, name, temperature=info.temperature) for name in DECODERS}
+    decoders = {name: PlateDecoder(info.charset, name, temperature=info.temperature, n_best=1) for name in DECODERS}
+    decoders["grammar, 3 best"] = PlateDecoder(info.charset, "grammar", temperature=info.temperature, n_best=3)
     medians = interleaved_medians({k: functools.partial(d, logits) for k, d in decoders.items()},
                                   1, _per_round(_batch_repeats(s), s) * s.rounds, s.rounds)
     greedy = [r.text for r in decoders["greedy"](logits)]

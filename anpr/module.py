@@ -66,7 +66,7 @@ class PlateRecognitionModule(L.LightningModule):
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
-        self.grammar_decoder = PlateDecoder(charset, "grammar", grammar) if load_grammar(grammar) else None
+        self.grammar_decoder = PlateDecoder(charset, "grammar", grammar, n_best=1) if load_grammar(grammar) else None
         self.val_seq_acc_grammar = SequenceAccuracy()
         self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
         self.consecutive_nonfinite = 0

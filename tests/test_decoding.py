@@ -132,3 +132,14 @@ def test_without_a_grammar_both_decoders_read_free_text():
     for decoder in ("greedy", "grammar"):
         read = PlateDecoder(CHARS, decoder=decoder, grammar="none")(logits)[0]
         assert read.text == "KL07A81234" and read.valid_format is None and read.alternatives == ()
+
+
+def test_one_best_skips_the_search_only_where_it_cannot_change_the_reading():
+    rng = np.random.default_rng(3)
+    texts = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "TN01AB1234"]
+    logits = np.concatenate([plate_frames(t) for t in texts for _ in range(4)])
+    logits = logits + rng.normal(0, 2.0, size=logits.shape)  # some reads stay sure, others do not
+    one, three = PlateDecoder(CHARS, n_best=1)(logits), PlateDecoder(CHARS, n_best=3)(logits)
+    assert [r.text for r in one] == [r.text for r in three]
+    np.testing.assert_allclose([r.confidence for r in one], [r.confidence for r in three], rtol=1e-9)
+    assert any(r.confidence >= 0.5 for r in one) and any(r.confidence < 0.5 for r in one)

@@ -20,6 +20,9 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
                             f"free reading; otherwise report the free reading as not a valid format "
                             f"(default {DEFAULT_MIN_VALID_RATIO})")
     if review:
+        group.add_argument("--n-best", type=int, default=3,
+                           help="valid readings listed as alternatives in --json, likeliest first (default 3; "
+                                "1 is fastest: a confident valid greedy reading then needs no search)")
         group.add_argument("--min-confidence", type=float, default=None,
                            help="mark reads whose confidence (probability of the reading) is below this "
                                 "as 'review' (the exit code does not change)")
@@ -27,4 +30,5 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
 
 def decoding_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :meth:`anpr.inference.PlateReader.from_path`."""
-    return {"decoder": args.decoder, "grammar": args.grammar, "min_valid_ratio": args.min_valid_ratio}
+    return {"decoder": args.decoder, "grammar": args.grammar, "min_valid_ratio": args.min_valid_ratio,
+            "n_best": getattr(args, "n_best", 1)}

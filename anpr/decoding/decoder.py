@@ -116,14 +116,19 @@ class PlateDecoder:
         )
 
     def _grammar_reads(self, log_probs, free, free_log_p, char_conf) -> list[PlateRead]:
-        per_plate = frame_candidates(np.exp(log_probs), self.search)
-        candidates: list[list[tuple[int, ...]]] = []
-        for frames, probs, free_labels in zip(per_plate.frames, per_plate.probs, free):
-            found = [labels for labels, _ in constrained_prefix_search(frames, probs, self.automaton, self.search)]
-            found = found[: max(self.n_best, 1)]
-            if tuple(free_labels) not in found and self.automaton.accepts_labels(free_labels):
-                found.append(tuple(free_labels))
-            candidates.append(found)
+        free_valid = [self.automaton.accepts_labels(labels) for labels in free]
+        # A valid greedy reading with probability >= 1/2 is the most probable string of all (the
+        # rest share < 1/2), so when only the best reading is wanted no search is needed.
+        settled = [self.n_best <= 1 and valid and lp >= np.log(0.5) for valid, lp in zip(free_valid, free_log_p)]
+        searched = [i for i, done in enumerate(settled) if not done]
+        per_plate = frame_candidates(np.exp(log_probs[searched]), self.search) if searched else None
+        candidates: list[list[tuple[int, ...]]] = [[tuple(labels)] for labels in free]
+        for k, i in enumerate(searched):
+            found = constrained_prefix_search(per_plate.frames[k], per_plate.probs[k], self.automaton, self.search)
+            found = [labels for labels, _ in found[: max(self.n_best, 1)]]
+            if free_valid[i] and tuple(free[i]) not in found:
+                found.append(tuple(free[i]))
+            candidates[i] = found
         # Exact probabilities of every finalist, all plates in one batched forward pass.
         owners = [i for i, found in enumerate(candidates) for _ in found]
         flat = [list(labels) for found in candidates for labels in found]
