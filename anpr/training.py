@@ -70,6 +70,20 @@ def resolve_ckpt_path(ckpt_path: str | None, output_dir: str | Path) -> str | No
     return str(path)
 
 
+def refuse_finished_run(ckpt_path: str) -> None:
+    """A run that early stopping ended has nothing left to resume: say so, instead of Lightning
+    failing on the monitored metric that a resumed, immediately-ending fit never computes."""
+    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    for key, state in (checkpoint.get("callbacks") or {}).items():
+        stopped = int(state.get("stopped_epoch", 0) or 0) if isinstance(state, dict) else 0
+        if str(key).startswith("EarlyStopping") and stopped > 0:
+            raise ConfigError(
+                f"{ckpt_path}: this run already finished: early stopping ended it after epoch {stopped + 1}, "
+                "so there is nothing to resume. Its best checkpoints are beside it; to train on, start a new "
+                f"run from its weights with init_from={ckpt_path}"
+            )
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit a model as ``cfg`` describes; returns the final metrics plus the best ones.
 
@@ -114,6 +128,8 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
         load_initial_weights(module.net, cfg.init_from, cfg.charset, to_plain(cfg.model),
                              datamodule.preprocessor.metadata())
         log.info("Starting from the weights of %s (new optimizer and schedule)", cfg.init_from)
+    if ckpt_path:
+        refuse_finished_run(ckpt_path)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}

@@ -202,3 +202,18 @@ def test_a_layout_missing_from_the_set_is_not_reported_and_not_warned_about(tmp_
     assert result["val/seq_acc_one_line"] == 1.0
     assert "val/seq_acc_two_line" not in result
     assert not [m for m in warned if "before the ``update``" in m], warned
+
+
+def test_resuming_a_run_that_early_stopping_ended_says_it_is_finished(tmp_path: Path) -> None:
+    from anpr.errors import ConfigError
+    from anpr.training import refuse_finished_run
+
+    key = "EarlyStopping{'monitor': 'val/seq_acc', 'mode': 'max'}"
+    running, finished = tmp_path / "running.ckpt", tmp_path / "finished.ckpt"
+    state = {"wait_count": 1, "stopped_epoch": 0, "best_score": torch.tensor(0.5), "patience": 3}
+    torch.save({"epoch": 3, "callbacks": {key: state}}, running)
+    torch.save({"epoch": 7, "callbacks": {key: {**state, "wait_count": 3, "stopped_epoch": 7}}}, finished)
+    refuse_finished_run(str(running))  # still running when it was saved: resumable
+    with pytest.raises(ConfigError, match="early stopping ended it after epoch 8") as info:
+        refuse_finished_run(str(finished))
+    assert f"init_from={finished}" in str(info.value)
