@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Sequence
 
 import numpy as np
@@ -64,21 +63,14 @@ class Charset:
 
         ``probs`` must be probabilities (softmax output), as a NumPy array or a torch tensor.
         """
-        probs = _as_numpy(probs)
-        best = probs.argmax(axis=-1)
-        best_prob = probs.max(axis=-1)
+        from anpr.decoding.ctc import best_path
+
+        log_probs = np.log(np.maximum(_as_numpy(probs).astype(np.float64), 1e-30))
+        frame_min = np.exp(log_probs.max(axis=-1)).min(axis=1)  # the confidence of a path with no character
         results = []
-        for path, path_prob in zip(best, best_prob):
-            chars, confidences = [], []
-            step = 0
-            for cls, run in groupby(path.tolist()):
-                length = len(list(run))
-                if cls != BLANK_INDEX:
-                    chars.append(self.characters[cls - 1])
-                    confidences.append(float(path_prob[step : step + length].max()))
-                step += length
-            confidence = min(confidences) if confidences else float(path_prob.min())
-            results.append(Decoded("".join(chars), confidence, tuple(confidences)))
+        for (labels, confidences), fallback in zip(best_path(log_probs), frame_min.tolist()):
+            confidence = min(confidences) if confidences else fallback
+            results.append(Decoded(self.decode_indices(labels), confidence, tuple(confidences)))
         return results
 
 

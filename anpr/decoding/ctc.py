@@ -17,21 +17,9 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def best_path_labels(log_probs: np.ndarray) -> list[list[int]]:
-    """Greedy (best-path) CTC decoding of (batch, time, classes): class indices per plate."""
-    best = np.asarray(log_probs).argmax(axis=-1)
-    previous = np.concatenate([np.full((best.shape[0], 1), BLANK), best[:, :-1]], axis=1)
-    keep = (best != BLANK) & (best != previous)
-    return [row[mask].tolist() for row, mask in zip(best, keep)]
-
-
-def min_char_confidence(log_probs: np.ndarray) -> np.ndarray:
-    """The older confidence: the smallest of the best path's per-character probabilities.
-
-    A character held over several frames counts with its best frame; a path with no character
-    scores its least likely frame. Kept to compare calibration against the sequence probability:
-    it ignores how likely the reading is as a whole (two doubtful characters score as one).
-    """
+def _runs(log_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The best path as runs of one class: (row, class, best-frame probability) of each run, in
+    order, and each row's least likely frame."""
     log_probs = np.asarray(log_probs)
     batch, frames = log_probs.shape[:2]
     best = log_probs.argmax(axis=-1).ravel()
@@ -40,13 +28,44 @@ def min_char_confidence(log_probs: np.ndarray) -> np.ndarray:
     new_run[1:] = best[1:] != best[:-1]
     new_run[::frames] = True  # every plate starts a run
     starts = np.flatnonzero(new_run)
-    run_p = np.maximum.reduceat(best_p, starts)
-    run_p[best[starts] == BLANK] = np.inf
-    first_run_of_row = np.searchsorted(starts, np.arange(batch) * frames)
-    smallest = np.minimum.reduceat(run_p, first_run_of_row)
-    no_char = ~np.isfinite(smallest)
-    smallest[no_char] = best_p.reshape(batch, frames)[no_char].min(axis=1)
-    return smallest
+    return starts // frames, best[starts], np.maximum.reduceat(best_p, starts), best_p.reshape(batch, frames).min(axis=1)
+
+
+def best_path(log_probs: np.ndarray) -> list[tuple[list[int], list[float]]]:
+    """Greedy (best-path) CTC decoding of (batch, time, classes) log-probabilities.
+
+    Per plate: the characters (class indices; repeats collapsed, blanks dropped) and each one's
+    probability at its best frame (a character held over several frames counts once).
+    """
+    rows, classes, probs, _ = _runs(log_probs)
+    chars = classes != BLANK
+    out: list[tuple[list[int], list[float]]] = [([], []) for _ in range(len(np.asarray(log_probs)))]
+    for row, cls, p in zip(rows[chars].tolist(), classes[chars].tolist(), probs[chars].tolist()):
+        out[row][0].append(cls)
+        out[row][1].append(p)
+    return out
+
+
+def best_path_labels(log_probs: np.ndarray) -> list[list[int]]:
+    """The best path's characters (class indices) per plate."""
+    best = np.asarray(log_probs).argmax(axis=-1)
+    previous = np.concatenate([np.full((best.shape[0], 1), BLANK), best[:, :-1]], axis=1)
+    keep = (best != BLANK) & (best != previous)
+    return [row[mask].tolist() for row, mask in zip(best, keep)]
+
+
+def min_char_confidence(log_probs: np.ndarray) -> np.ndarray:
+    """The older confidence: the smallest of the best path's character probabilities (a path with
+    no character scores its least likely frame).
+
+    Kept to compare calibration against the sequence probability: it ignores how likely the
+    reading is as a whole (two doubtful characters score as one).
+    """
+    rows, classes, probs, frame_min = _runs(log_probs)
+    probs = np.where(classes == BLANK, np.inf, probs)
+    smallest = np.full(len(frame_min), np.inf)
+    np.minimum.at(smallest, rows, probs)
+    return np.where(np.isfinite(smallest), smallest, frame_min)
 
 
 def sequence_log_likelihood(log_probs: np.ndarray, labels: Sequence[Sequence[int]]) -> np.ndarray:

@@ -6,7 +6,7 @@ summed over all its CTC paths (``exp(-CTC loss)``), after the model's calibratio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -151,6 +151,4 @@ class PlateDecoder:
 
 
 def _with_review(read: PlateRead, min_confidence: float) -> PlateRead:
-    from dataclasses import replace
-
     return replace(read, review=read.confidence < min_confidence)

@@ -18,6 +18,7 @@ finalists exactly with the forward algorithm (:func:`anpr.decoding.ctc.sequence_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,15 +42,9 @@ class _Table:
         self.accepting = automaton.accepting.tolist()
 
 
-_TABLES: dict[int, tuple[Automaton, _Table]] = {}
-
-
+@lru_cache(maxsize=16)
 def _table(automaton: Automaton) -> _Table:
-    cached = _TABLES.get(id(automaton))
-    if cached is None or cached[0] is not automaton:
-        cached = (automaton, _Table(automaton))
-        _TABLES[id(automaton)] = cached
-    return cached[1]
+    return _Table(automaton)
 
 
 @dataclass
