@@ -30,18 +30,18 @@ class ValidationSummary(L.Callback):
             return
         metrics = trainer.callback_metrics
         table = Table(title=f"Epoch {trainer.current_epoch + 1}/{trainer.max_epochs}", show_header=False)
-        for label, key, percent in [
-            ("Training loss (last step)", "train/loss_step", False),
-            ("Validation loss", "val/loss", False),
-            ("Sequence accuracy", "val/seq_acc", True),
-            ("Seq. acc. grammar decoding", "val/seq_acc_grammar", True),
-            ("Character accuracy", "val/char_acc", True),
-            ("Seq. acc. one-line", "val/seq_acc_one_line", True),
-            ("Seq. acc. two-line", "val/seq_acc_two_line", True),
+        for label, key, form in [
+            ("Training loss (last step)", "train/loss_step", "{:.4f}"),
+            ("Validation loss", "val/loss", "{:.4f}"),
+            ("Sequence accuracy", "val/seq_acc", "{:.1%}"),
+            ("Seq. acc. grammar decoding", "val/seq_acc_grammar", "{:.1%}"),
+            ("Character accuracy", "val/char_acc", "{:.1%}"),
+            ("Seq. acc. one-line", "val/seq_acc_one_line", "{:.1%}"),
+            ("Seq. acc. two-line", "val/seq_acc_two_line", "{:.1%}"),
+            ("Left the CTC plateau at step", "train/plateau_exit_step", "{:.0f}"),
         ]:
             if key in metrics:
-                value = float(metrics[key])
-                table.add_row(label, f"{value:.1%}" if percent else f"{value:.4f}")
+                table.add_row(label, form.format(float(metrics[key])))
         for i, (pred, truth) in enumerate(self.samples, start=1):
             mark = "[green]ok[/green]" if pred == truth else "[red]wrong[/red]"
             table.add_row(f"Sample {i}", f"{pred!r} (truth {truth!r}) {mark}")

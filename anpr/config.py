@@ -40,6 +40,11 @@ def auto_workers() -> int:
     return max(0, min(8, (os.cpu_count() or 1) - 1))
 
 
+def all_cores() -> int:
+    """Processes for work that runs alone, such as rendering plates before training starts."""
+    return max(1, os.cpu_count() or 1)
+
+
 def auto_max_micro_batch() -> int:
     import torch
 
@@ -59,6 +64,7 @@ def register_resolvers() -> None:
         "anpr.accumulation": accumulation,
         "anpr.auto_precision": auto_precision,
         "anpr.auto_workers": auto_workers,
+        "anpr.all_cores": all_cores,
         "anpr.auto_max_micro_batch": auto_max_micro_batch,
         "anpr.cuda_available": cuda_available,
     }

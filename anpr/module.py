@@ -16,6 +16,7 @@ from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
 from anpr.decoding import PlateDecoder
 from anpr.errors import ConfigError
 from anpr.grammar import load_grammar
+from anpr.losses import alignment_loss, alignment_weight, plate_ctc_loss
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
 
@@ -41,6 +42,11 @@ class PlateRecognitionModule(L.LightningModule):
             training device (:mod:`anpr.data.device_augment`); empty: none.
         grammar: plate formats (:mod:`anpr.grammar`); validation then also logs the sequence
             accuracy of grammar-constrained decoding (``val/seq_acc_grammar``). None: not logged.
+        loss: ``name`` (``ctc`` or ``focal_ctc``) and ``focal_gamma`` (:mod:`anpr.losses`);
+            validation always reports plain CTC, so runs with either loss compare.
+        alignment: ``weight`` and ``fade_steps`` of the alignment guide
+            (:func:`anpr.losses.alignment_loss`) on batches with character positions: added to
+            the loss at ``weight``, fading linearly to nothing at ``fade_steps``. None: off.
     """
 
     def __init__(
@@ -55,6 +61,8 @@ class PlateRecognitionModule(L.LightningModule):
         compile: bool = False,
         device_augmentations: Sequence[Mapping[str, Any]] = (),
         grammar: str | None = None,
+        loss: Mapping[str, Any] | None = None,
+        alignment: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -62,7 +70,9 @@ class PlateRecognitionModule(L.LightningModule):
         self.net = build_model(model, num_classes=self.charset.num_classes)
         self.normalize = DeviceNormalize(preprocessing.get("mean", IMAGENET_MEAN), preprocessing.get("std", IMAGENET_STD))
         self.device_augment = DeviceAugmenter(device_augmentations) if device_augmentations else None
-        self.ctc_loss = nn.CTCLoss(blank=0, reduction="mean", zero_infinity=True)
+        self.loss_options = dict(loss or {"name": "ctc"})
+        plate_ctc_loss(torch.zeros(1, 1, 2), torch.ones(1, dtype=torch.long), torch.ones(1, dtype=torch.long),
+                       torch.ones(1, dtype=torch.long), **self.loss_options)  # a bad option fails here
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
@@ -93,23 +103,32 @@ class PlateRecognitionModule(L.LightningModule):
             images = images.contiguous(memory_format=torch.channels_last)
         return self.net(images)
 
-    def compute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
-        """CTC loss, always in float32 (half-precision CTC is a known NaN source)."""
+    def compute_loss(self, logits: torch.Tensor, batch: dict, training: bool = False) -> torch.Tensor:
+        """The configured loss while training, plain CTC otherwise; always in float32
+        (half-precision CTC is a known NaN source)."""
         log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (T, B, C)
         input_lengths = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
-        return self.ctc_loss(log_probs, batch["targets"], input_lengths, batch["target_lengths"])
+        options = self.loss_options if training else {"name": "ctc"}
+        return plate_ctc_loss(log_probs, batch["targets"], input_lengths, batch["target_lengths"], **options)
 
     def decode(self, logits: torch.Tensor) -> list[Decoded]:
         return self.charset.decode_greedy(logits.float().softmax(-1))
 
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor | None:
-        loss = self.compute_loss(self(self.model_input(batch["images"], augment=True)), batch)
+    def training_step(self, batch: dict, batch_idx: int) -> dict | None:
+        logits = self(self.model_input(batch["images"], augment=True))
+        loss = self.compute_loss(logits, batch, training=True)
+        guide = alignment_weight(self.global_step, **dict(self.hparams.alignment or {}))
+        if guide > 0 and "char_x" in batch:
+            aligned = alignment_loss(logits.float().log_softmax(-1), batch["targets"], batch["target_lengths"],
+                                     batch["char_x"], batch["char_line"], int(getattr(self.net, "pool_rows", 1)))
+            self.log("train/alignment_loss", aligned, on_step=True, on_epoch=False, batch_size=len(batch["texts"]))
+            loss = loss + guide * aligned
         # Decided jointly: under DDP every process must skip the same batch or backward hangs.
         if self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False):
             return self.skip_nonfinite_batch(loss, batch_idx)
         self.consecutive_nonfinite = 0
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["texts"]))
-        return loss
+        return {"loss": loss, "logits": logits.detach()}  # logits for anpr.plateau.PlateauExit
 
     def skip_nonfinite_batch(self, loss: torch.Tensor, batch_idx: int) -> None:
         """Count and skip a batch with a NaN/inf loss (returning None skips its optimizer step)."""

@@ -22,6 +22,7 @@ from anpr.config import accumulation, micro_batch, to_plain
 from anpr.errors import ConfigError
 from anpr.initial_weights import load_initial_weights
 from anpr.module import PlateRecognitionModule
+from anpr.pretrained import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def build_module(cfg: DictConfig, datamodule: Any) -> PlateRecognitionModule:
         max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
         device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
         grammar=cfg.get("grammar"),
+        loss=to_plain(cfg.get("loss")),
+        alignment=to_plain(cfg.get("alignment")),
         **to_plain(cfg.get("performance", {})),
     )
 
@@ -127,7 +130,8 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
             )
         load_initial_weights(module.net, cfg.init_from, cfg.charset, to_plain(cfg.model),
                              datamodule.preprocessor.metadata())
-        log.info("Starting from the weights of %s (new optimizer and schedule)", cfg.init_from)
+        log.info("Starting from the weights of %s (new optimizer and schedule)",
+                 resolve_model(cfg.init_from, "checkpoint"))
     if ckpt_path:
         refuse_finished_run(ckpt_path)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)

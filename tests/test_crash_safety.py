@@ -25,8 +25,8 @@ class NaNOnBatches(PlateRecognitionModule):
         super().__init__(**kwargs)
         self.nan_batches = nan_batches
 
-    def compute_loss(self, logits, batch):
-        loss = super().compute_loss(logits, batch)
+    def compute_loss(self, logits, batch, training=False):
+        loss = super().compute_loss(logits, batch, training)
         if self.training and self.trainer.fit_loop.epoch_loop.batch_idx in self.nan_batches:
             return loss * float("nan")
         return loss

@@ -262,3 +262,33 @@ def test_style_switches_the_one_and_separator_spacing():
     thin = line_mask(["MH", "12"], _flat_style(separator=".", separator_bold=0), rng)
     heavy = line_mask(["MH", "12"], _flat_style(separator=".", separator_bold=2), rng)
     assert heavy.astype(int).sum() > thin.astype(int).sum()
+
+
+def test_character_centres_follow_the_reading_order_lines_and_image(samples):
+    with_centres = [s for s in samples if s.char_centres is not None]
+    assert len(with_centres) >= 0.9 * len(samples)  # only the stacked 'MP/09' prefix has none
+    for s in with_centres:
+        centres = s.char_centres
+        assert centres.shape == (len(s.text), 3)
+        assert (centres[:, :2] > 0).all() and (centres[:, :2] < 1).all()
+        lines = centres[:, 2].astype(int)
+        assert (np.diff(lines) >= 0).all()  # the top line is read first
+        assert set(lines) == ({0, 1} if s.layout == "two-line" else {0})
+        for line in set(lines):
+            assert (np.diff(centres[lines == line, 0]) > 0).all()  # left to right within a line
+        if s.layout == "two-line":
+            assert centres[lines == 0, 1].max() < centres[lines == 1, 1].min()
+
+
+def test_write_dataset_writes_the_character_centres(tmp_path):
+    from anpr.data.char_centres import read_centres
+
+    out = write_dataset(tmp_path / "ds", 8, seed=5, progress=False)
+    centres = read_centres(out / "chars.tsv")
+    synth = PlateSynthesizer(seed=5)
+    for i, (name, text) in enumerate(_read_tsv(out / "labels.txt")):
+        expected = synth.render(i).char_centres
+        if expected is None:
+            assert name not in centres
+        else:
+            assert np.allclose(centres[name], expected, atol=1e-4) and len(centres[name]) == len(text)

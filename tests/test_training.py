@@ -15,6 +15,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from anpr.data import PlateDataModule
+from anpr.plateau import PlateauExit
 from anpr.module import PlateRecognitionModule
 from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
 
@@ -47,9 +48,12 @@ def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     trainer = L.Trainer(
         max_steps=400, max_epochs=-1, check_val_every_n_epoch=400, accelerator="cpu", logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        gradient_clip_val=1.0, num_sanity_val_steps=0,
+        gradient_clip_val=1.0, num_sanity_val_steps=0, callbacks=[plateau := PlateauExit(window=4)],
     )
     trainer.fit(module, datamodule=datamodule)
+    # It left the plateau (read 1% of 4 batches' plates) on the way to reading every plate.
+    assert plateau.exit_step is not None and 4 <= plateau.exit_step < 400
+    assert trainer.callback_metrics["train/plateau_exit_step"] == plateau.exit_step
     (result,) = trainer.validate(module, datamodule=datamodule, verbose=False)
     assert result["val/seq_acc"] == 1.0
     assert result["val/char_acc"] == 1.0

@@ -15,6 +15,7 @@ from anpr.data import checks
 from anpr.data.augment import Augmenter
 from anpr.data.check_images import ImageLimits
 from anpr.data.check_issues import count_by_kind
+from anpr.data.char_centres import read_centres
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
@@ -37,6 +38,9 @@ class PlateDataModule(L.LightningDataModule):
     would stop training raises :class:`DatasetError` naming each file:line; with ``"skip"`` those
     lines are left out, their count is logged and the list is written to
     ``<report_dir>/bad_samples.tsv``. Labels are never edited and images never substituted.
+
+    ``char_centres_file`` (optional, the renderer's ``chars.tsv``) says where each character of a
+    training image is; training then guides its first steps with it (``alignment`` in train.yaml).
 
     Args (the data checks):
         on_bad_sample: ``error`` or ``skip``.
@@ -62,6 +66,7 @@ class PlateDataModule(L.LightningDataModule):
         val_images_dir: str | None = None,
         val_labels_file: str | None = None,
         layouts_file: str | None = None,
+        char_centres_file: str | None = None,
         charset: str = DEFAULT_CHARACTERS,
         image_height: int = 64,
         image_width: int = 256,
@@ -87,7 +92,7 @@ class PlateDataModule(L.LightningDataModule):
         super().__init__()
         self.images_dir, self.labels_file = images_dir, labels_file
         self.val_images_dir, self.val_labels_file = val_images_dir, val_labels_file
-        self.layouts_file = layouts_file
+        self.layouts_file, self.char_centres_file = layouts_file, char_centres_file
         self.charset = Charset(charset)
         self.preprocessor = Preprocessor(image_height, image_width, mean, std)
         self.val_fraction, self.split_seed, self.max_samples = val_fraction, split_seed, max_samples
@@ -116,8 +121,9 @@ class PlateDataModule(L.LightningDataModule):
         val_dir = self.val_images_dir or self.images_dir
         augment = Augmenter(self.augmentations) if self.augmentations else None
         layouts = read_layouts(self.layouts_file) if self.layouts_file else {}
+        centres = read_centres(self.char_centres_file) if self.char_centres_file else {}
         self.train_set = PlateDataset(
-            train_records, self.images_dir, self.charset, self.preprocessor, augment, layouts
+            train_records, self.images_dir, self.charset, self.preprocessor, augment, layouts, centres
         )
         self.val_set = PlateDataset(val_records, val_dir, self.charset, self.preprocessor, None, layouts)
         if self.in_memory_cache:

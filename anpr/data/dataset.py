@@ -26,6 +26,9 @@ class PlateDataset(Dataset):
         preprocessor: resize + normalize to the model input.
         augment: optional uint8 RGB -> uint8 RGB transform applied at model size.
         layouts: optional image name -> 'one-line'/'two-line', for per-layout metrics.
+        char_centres: optional image name -> (N, 3) character centres (x, y, line) as fractions
+            of the image size (:mod:`anpr.data.char_centres`), moved with the augmentation and
+            handed to training as ``char_x``/``char_line`` (NaN x where unknown).
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class PlateDataset(Dataset):
         preprocessor: Preprocessor,
         augment: Augment | None = None,
         layouts: Mapping[str, str] | None = None,
+        char_centres: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.records = list(records)
         self.images_dir = Path(images_dir)
@@ -43,6 +47,14 @@ class PlateDataset(Dataset):
         self.augment = augment
         self.layouts = dict(layouts or {})
         self.targets = [_encode(charset, r) for r in self.records]
+        self.char_centres = dict(char_centres or {})
+        for record, target in zip(self.records, self.targets):
+            centres = self.char_centres.get(record.image_name)
+            if centres is not None and len(centres) != len(target):
+                raise DatasetError(
+                    f"{record.where}: {len(centres)} character positions for the {len(target)}-character "
+                    f"label {record.text!r}: the positions file belongs to other labels"
+                )
         missing = [r for r in self.records if not (self.images_dir / r.image_name).is_file()]
         if missing:
             listed = "\n".join(f"  {r.where}: {self.images_dir / r.image_name}" for r in missing[:10])
@@ -65,14 +77,27 @@ class PlateDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         image = self.preprocessor.resize(self.load_rgb(index))
-        if self.augment is not None:
+        length = len(self.targets[index])
+        centres = self.char_centres.get(self.records[index].image_name)
+        char_x = np.full(length, np.nan, np.float32)
+        char_line = np.zeros(length, np.int64)
+        if centres is not None:
+            char_x, char_line = centres[:, 0].copy(), centres[:, 2].astype(np.int64)
+        if self.augment is not None and centres is not None and hasattr(self.augment, "with_points"):
+            height, width = image.shape[:2]
+            image, points = self.augment.with_points(image, centres[:, :2] * np.float32([width, height]))
+            char_x = (points[:, 0] / width).astype(np.float32)
+        elif self.augment is not None:
             image = self.augment(image)
+            char_x[:] = np.nan  # moved by an augmentation that cannot say where to
         return {
             "image": torch.from_numpy(self.preprocessor.to_chw_uint8(image)),  # normalized on the device
             "target": torch.tensor(self.targets[index], dtype=torch.long),
             "text": self.records[index].text,
             "index": index,
             "layout": self.layouts.get(self.records[index].image_name, ""),
+            "char_x": torch.from_numpy(char_x),
+            "char_line": torch.from_numpy(char_line),
         }
 
 
@@ -85,6 +110,8 @@ def collate_plates(samples: list[dict]) -> dict:
         "texts": [s["text"] for s in samples],
         "indices": torch.tensor([s["index"] for s in samples], dtype=torch.long),
         "layouts": [s["layout"] for s in samples],
+        "char_x": torch.cat([s["char_x"] for s in samples]),  # aligned with targets
+        "char_line": torch.cat([s["char_line"] for s in samples]),
     }
 
 

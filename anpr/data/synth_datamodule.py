@@ -36,6 +36,7 @@ class SynthPlateDataModule(PlateDataModule):
             images_dir=str(self.dataset_dir / "images"),
             labels_file=str(self.dataset_dir / "labels.txt"),
             layouts_file=str(self.dataset_dir / "layout.tsv"),
+            char_centres_file=str(self.dataset_dir / "chars.tsv"),
             **kwargs,
         )
 

@@ -20,6 +20,7 @@ from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.errors import UserError
+from anpr.pretrained import NAME as PRETRAINED, resolve_model
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
@@ -102,7 +103,7 @@ def load_checkpoint(path: str | Path) -> tuple[Any, ModelInfo]:
 
     from anpr.models.factory import build_model
 
-    path = Path(path)
+    path = resolve_model(path, "checkpoint")
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
@@ -224,9 +225,9 @@ class PlateReader:
 
     @classmethod
     def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
-        """A reader for a checkpoint or ONNX file; ``decoding``: ``decoder``, ``grammar``, ``n_best``,
-        ``min_valid_ratio`` (see the class)."""
-        path = Path(path)
+        """A reader for a checkpoint or ONNX file, or ``"pretrained"`` (the shipped reader);
+        ``decoding``: ``decoder``, ``grammar``, ``n_best``, ``min_valid_ratio`` (see the class)."""
+        path = resolve_model(path, "onnx")
         suffix = path.suffix.lower()
         if suffix in ONNX_SUFFIXES:
             return cls.from_onnx(path, threads, **decoding)
@@ -235,6 +236,11 @@ class PlateReader:
         raise CheckpointError(
             f"{path}: unknown model file type {suffix!r} (expected {CHECKPOINT_SUFFIXES + ONNX_SUFFIXES})"
         )
+
+    @classmethod
+    def pretrained(cls, threads: int | None = None, **decoding: Any) -> "PlateReader":
+        """The reader that ships with the package (ONNX Runtime; see :mod:`anpr.pretrained`)."""
+        return cls.from_path(PRETRAINED, threads, **decoding)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":

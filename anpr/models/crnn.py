@@ -107,3 +107,4 @@ class CRNN(nn.Module):
         sequence, _ = self.rnn(sequence)
         return self.classifier(self.dropout(sequence))
 
+

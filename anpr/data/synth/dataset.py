@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr.data.char_centres import format_centres
+
 from .synth import GENERATOR_VERSION, PlateSynthesizer, SynthSample
 
 _JPEG_QUALITY = 95  # degradations are already applied; do not add more loss here
@@ -22,7 +24,7 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already; OpenCV threads would oversubscribe
 
 
-def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, str, str]]:
+def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, str, str, str]]:
     """Render and save a list of indices; runs in worker processes too."""
     seed, two_line_fraction, image_dir, indices = args
     synth = PlateSynthesizer(seed, two_line_fraction)
@@ -32,13 +34,13 @@ def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, st
         name = f"{i:06d}.jpg"
         if not cv2.imwrite(os.path.join(image_dir, name), s.image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]):
             raise OSError(f"could not write {name} to {image_dir}")
-        rows.append((name, s.text, s.layout))
+        rows.append((name, s.text, s.layout, format_centres(name, s.char_centres)))
     return rows
 
 
 def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fraction: float = 0.25,
                   workers: int = 1, progress: bool = True) -> Path:
-    """Write ``n`` plates to ``out_dir`` (images/, labels.txt, layout.tsv, meta.json).
+    """Write ``n`` plates to ``out_dir`` (images/, labels.txt, layout.tsv, chars.tsv, meta.json).
 
     Everything goes to a temporary sibling folder first and is renamed into place
     at the end, so an interrupted run never leaves a half-written dataset.
@@ -54,7 +56,7 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
     chunk = 256
     jobs = [(seed, two_line_fraction, str(tmp / "images"), list(range(a, min(a + chunk, n))))
             for a in range(0, n, chunk)]
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []
     try:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -74,8 +76,9 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
                     part = _render_chunk(job)
                     rows.extend(part)
                     bar.advance(task, len(part))
-        (tmp / "labels.txt").write_text("".join(f"{name}\t{text}\n" for name, text, _ in rows))
-        (tmp / "layout.tsv").write_text("".join(f"{name}\t{layout}\n" for name, _, layout in rows))
+        (tmp / "labels.txt").write_text("".join(f"{name}\t{text}\n" for name, text, _, _ in rows))
+        (tmp / "layout.tsv").write_text("".join(f"{name}\t{layout}\n" for name, _, layout, _ in rows))
+        (tmp / "chars.tsv").write_text("".join(chars for *_, chars in rows))
         meta = {"n": n, "seed": seed, "two_line_fraction": two_line_fraction,
                 "generator_version": GENERATOR_VERSION, "generator": "anpr.data.synth"}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -56,13 +56,18 @@ def _stroke(mask: np.ndarray, stroke: int) -> np.ndarray:
     return cv2.dilate(mask, k) if stroke > 0 else cv2.erode(mask, k)
 
 
-def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> np.ndarray:
-    """One line of text as a uint8 mask; rows run from cap top - pad to baseline + pad."""
+def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator,
+              centres: list[float] | None = None) -> np.ndarray:
+    """One line of text as a uint8 mask; rows run from cap top - pad to baseline + pad.
+
+    ``centres``, when given, gets the x centre of every character (not separators), in order.
+    """
     cap = style.cap
     cell = None
     if style.monospace:
         cell = _scaled(style.font, "0", cap, style.x_scale).shape[1] * 1.08
     pieces: list[tuple[int, np.ndarray]] = []  # (x, mask)
+    char_xs: list[float] = []
     x = 0.0
     gap = style.char_gap * cap + 2 * max(0, style.stroke)  # dilation must not merge glyphs
     for gi, group in enumerate(groups):
@@ -81,9 +86,11 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
             if cell is not None:
                 w = max(cell, m.shape[1])
                 pieces.append((round(x + (w - m.shape[1]) / 2), m))
+                char_xs.append(x + w / 2)
                 x += w
             else:
                 pieces.append((round(x), m))
+                char_xs.append(round(x) + m.shape[1] / 2)
                 x += m.shape[1]
     height = pieces[0][1].shape[0]
     jit = max(1, round(style.jitter * cap)) + max(0, style.stroke)
@@ -93,13 +100,20 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator) -> 
         dy = int(rng.integers(-round(style.jitter * cap), round(style.jitter * cap) + 1)) if style.jitter else 0
         region = out[jit + dy : jit + dy + height, jit + px : jit + px + m.shape[1]]
         np.maximum(region, m[:, : region.shape[1]], out=region)
+    if centres is not None:
+        centres.extend(jit + cx for cx in char_xs)
     return _stroke(out, style.stroke)
 
 
 def text_block(lines: list[list[str]], style: TextStyle, rng: np.random.Generator,
-               line_gap: float, align: str = "center") -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Stack lines into one mask; returns (mask, [(cap_top_row, baseline_row), ...])."""
-    masks = [line_mask(groups, style, rng) for groups in lines]
+               line_gap: float, align: str = "center",
+               centres: list[tuple[float, float, int]] | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Stack lines into one mask; returns (mask, [(cap_top_row, baseline_row), ...]).
+
+    ``centres``, when given, gets (x, y, line) of every character's centre, in reading order.
+    """
+    line_xs: list[list[float]] = [[] for _ in lines]
+    masks = [line_mask(groups, style, rng, xs) for groups, xs in zip(lines, line_xs)]
     pad = (masks[0].shape[0] - style.cap) // 2
     gap = round(line_gap * style.cap)
     width = max(m.shape[1] for m in masks)
@@ -111,6 +125,8 @@ def text_block(lines: list[list[str]], style: TextStyle, rng: np.random.Generato
         x = (width - m.shape[1]) // 2 if align == "center" else 0
         region = out[y : y + m.shape[0], x : x + m.shape[1]]
         np.maximum(region, m, out=region)
+        if centres is not None:
+            centres.extend((x + cx, y + pad + style.cap / 2, len(rows)) for cx in line_xs[len(rows)])
         rows.append((y + pad, y + pad + style.cap))
         y += m.shape[0] - 2 * pad + gap
     return out, rows

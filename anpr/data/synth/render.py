@@ -27,6 +27,9 @@ class Plate:
     scheme: str
     font: str
     min_cap: float = 12.0  # smallest legible character height in the final image, in pixels
+    # (x, y, line) of each character's centre in reading order, in plate pixels; None where the
+    # layout has no single reading line per row (the stacked 'MP/09' prefix).
+    char_centres: np.ndarray | None = None
 
 
 @lru_cache(maxsize=2)
@@ -130,10 +133,12 @@ class _Geometry:
     dealer_band: bool
 
 
-def _text_mask(rng: np.random.Generator, text: str, two_line: bool,
-               style: TextStyle) -> tuple[np.ndarray, list[tuple[int, int]], float]:
-    """The characters as one ink-cropped mask, the rows of each line and the minimum legible cap."""
+def _text_mask(rng: np.random.Generator, text: str, two_line: bool, style: TextStyle
+               ) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None]:
+    """The characters as one ink-cropped mask, the rows of each line, the minimum legible cap
+    and the character centres (x, y, line) in the mask (None for a stacked prefix)."""
     groups = plate_groups(text)
+    centres: list[tuple[float, float, int]] | None = None
     if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.04:
         mask = stacked_prefix(rng, groups, style)
         rows = [(0, mask.shape[0])]
@@ -141,14 +146,16 @@ def _text_mask(rng: np.random.Generator, text: str, two_line: bool,
     else:
         lines = split_lines(rng, text, two_line)
         min_cap = 12.0
+        centres = []
         mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
-                                align="center" if rng.random() < 0.85 else "left")
+                                align="center" if rng.random() < 0.85 else "left", centres=centres)
     cols = np.flatnonzero(mask.max(axis=0) > 40)
     ink_rows = np.flatnonzero(mask.max(axis=1) > 40)
     # Crop to the ink: stroke dilation, jitter and tails reach past the cap lines.
     top, bottom = int(ink_rows[0]), int(ink_rows[-1]) + 1
     mask = mask[top:bottom, cols[0] : cols[-1] + 1]
-    return mask, [(a - top, b - top) for a, b in rows], min_cap
+    points = None if centres is None else np.array(centres, np.float32) - np.float32([cols[0], top, 0])
+    return mask, [(a - top, b - top) for a, b in rows], min_cap, points
 
 
 def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int, tw: int, cap: int) -> _Geometry:
@@ -216,7 +223,7 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     scheme = sample_scheme(rng, two_line)
     bg, fg = scheme_colours(rng, scheme)
     style = sample_style(rng, two_line)
-    mask, rows, min_cap = _text_mask(rng, text, two_line, style)
+    mask, rows, min_cap, centres = _text_mask(rng, text, two_line, style)
     cap = style.cap
     text_h, tw = mask.shape
     g = _geometry(rng, scheme, two_line, text_h, tw, cap)
@@ -265,4 +272,6 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         _dealer_text(rng, img, g, two_line, cap)
 
     box = (tx, ty, tx + tw, ty + text_h)
-    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, min_cap)
+    if centres is not None:
+        centres = centres + np.float32([tx, ty, 0])
+    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, min_cap, centres)

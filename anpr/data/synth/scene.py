@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from dataclasses import replace
+
 from .decor import rounded_alpha
 from .render import Plate
 
@@ -49,7 +51,8 @@ def add_frame(rng: np.random.Generator, plate: Plate) -> Plate:
     img[f : f + ph, f : f + pw] = cv2.blendLinear(plate.image, img[f : f + ph, f : f + pw].copy(), a, 1 - a)
     alpha = rounded_alpha(ph + 2 * f, pw + 2 * f, int(f * 1.5))
     x0, y0, x1, y1 = plate.text_box
-    return Plate(img, alpha, (x0 + f, y0 + f, x1 + f, y1 + f), plate.scheme, plate.font)
+    centres = None if plate.char_centres is None else plate.char_centres + np.float32([f, f, 0])
+    return replace(plate, image=img, alpha=alpha, text_box=(x0 + f, y0 + f, x1 + f, y1 + f), char_centres=centres)
 
 
 def _homography(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,16 +80,16 @@ def _margins(rng: np.random.Generator, ph: float) -> np.ndarray:
     r = rng.random()
     if r < 0.3:  # tight: border and edge partly cut away
         m = rng.uniform(-0.12, 0.03, 4)
-    elif r < 0.8:
+    elif r < 0.7:
         m = rng.uniform(-0.02, 0.15, 4)
-    else:  # loose: body and bumper around the plate
-        m = np.concatenate([rng.uniform(0, 0.35, 1), rng.uniform(0, 0.4, 1),
-                            rng.uniform(0, 0.35, 1), rng.uniform(0, 0.4, 1)])
+    else:  # loose, as detectors often cut: body and bumper around the plate on every side
+        m = rng.uniform(0.05, 0.5, 4)
     return m * ph
 
 
-def place(rng: np.random.Generator, plate: Plate) -> np.ndarray:
-    """Warp the plate into a crop with background around it; returns uint8 BGR."""
+def place(rng: np.random.Generator, plate: Plate) -> tuple[np.ndarray, np.ndarray | None]:
+    """Warp the plate into a crop with background around it; returns the uint8 BGR crop and the
+    character centres (x, y, line) moved with it (None where the plate has none)."""
     if rng.random() < 0.18:
         plate = add_frame(rng, plate)
     ph, pw = plate.alpha.shape
@@ -111,4 +114,8 @@ def place(rng: np.random.Generator, plate: Plate) -> np.ndarray:
     a = cv2.warpPerspective(plate.alpha, full, (cw, ch), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(np.float32) / 255
     bg = background(rng, ch, cw)
-    return cv2.blendLinear(warped, bg, a, 1 - a)
+    centres = None
+    if plate.char_centres is not None:
+        moved = cv2.perspectiveTransform(plate.char_centres[None, :, :2].astype(np.float64), full)[0]
+        centres = np.concatenate([moved.astype(np.float32), plate.char_centres[:, 2:]], axis=1)
+    return cv2.blendLinear(warped, bg, a, 1 - a), centres

@@ -12,7 +12,7 @@ from .scene import place
 from .text import sample_plate
 
 # Bump whenever rendering output changes: datasets on disk are cached under this key.
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 
 LAYOUTS = ("one-line", "two-line")
 
@@ -26,6 +26,9 @@ class SynthSample:
     layout: str  # 'one-line' or 'two-line'
     scheme: str  # colour scheme name, see schemes.SCHEMES
     fmt: str  # plate format from the grammar: 'standard', 'delhi' or 'bh'
+    # (x, y, line) of each character's centre in reading order, x and y as fractions of the
+    # image's width and height; None for layouts without one reading line per row (stacked).
+    char_centres: np.ndarray | None = None
 
 
 class PlateSynthesizer:
@@ -46,12 +49,14 @@ class PlateSynthesizer:
         text, fmt = sample_plate(rng)
         two_line = bool(rng.random() < self.two_line_fraction)
         plate = render_plate(rng, text, two_line)
-        crop = place(rng, plate)
+        crop, centres = place(rng, plate)
         # Output size is drawn as the character height real crops show (~12-50 px).
         cap_out = max(plate.min_cap, float(np.exp(rng.uniform(np.log(12), np.log(50)))))
         out_h = max(12, round(crop.shape[0] * cap_out / CAP))
         image = degrade(rng, crop, CAP, out_h)
-        return SynthSample(image, text, LAYOUTS[two_line], plate.scheme, fmt)
+        if centres is not None:
+            centres = centres / np.float32([crop.shape[1], crop.shape[0], 1])
+        return SynthSample(image, text, LAYOUTS[two_line], plate.scheme, fmt, centres)
 
     __getitem__ = render
 

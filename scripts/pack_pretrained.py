@@ -1,0 +1,38 @@
+"""Make a trained checkpoint the reader that ships with the package (anpr/pretrained/).
+
+    python scripts/pack_pretrained.py outputs/train/<run>/checkpoints/best_sequence_accuracy-*.ckpt \\
+        --command "python scripts/train.py experiment=pretrained" --commit <sha> --wall-time "83 min"
+
+Writes plate_reader.ckpt (network weights and the anpr block only), plate_reader.onnx (fp32,
+parity-checked) and provenance.json (the command, commit, data and wall time given here, and the
+file sizes). Describe the result in docs/pretrained.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from anpr.pretrained.pack import pack
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint", type=Path, help="a training checkpoint (.ckpt)")
+    p.add_argument("--command", required=True, help="the training command that made it")
+    p.add_argument("--commit", required=True, help="the commit it was trained at")
+    p.add_argument("--wall-time", required=True, help="how long training took, e.g. '83 min on 2 CPU cores'")
+    p.add_argument("--data", default="built-in synthetic plates", help="what it was trained on")
+    p.add_argument("--note", action="append", default=[], help="anything else worth recording")
+    args = p.parse_args(argv)
+    provenance = {"command": args.command, "commit": args.commit, "wall_time": args.wall_time,
+                  "data": args.data, "source_checkpoint": args.checkpoint.name, "notes": args.note}
+    for path in pack(args.checkpoint, provenance):
+        print(f"Wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(json.dumps(provenance, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The reader that ships with the package: found by name, self-describing, reads plates, fine-tunes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from anpr.data.synth import PlateSynthesizer
+from anpr.inference import PlateReader
+from anpr.inference.reader import load_checkpoint
+from anpr.pretrained import FILES, resolve_model
+
+from conftest import ROOT, random_plate_texts, run_script, write_rec_dataset
+
+HELD_OUT_SEED = 9091  # never a training seed
+
+
+def test_the_name_pretrained_finds_the_shipped_files() -> None:
+    assert resolve_model("pretrained") == FILES["onnx"] and FILES["onnx"].is_file()
+    assert resolve_model("pretrained", "checkpoint") == FILES["checkpoint"]
+    assert resolve_model("elsewhere/model.onnx") == Path("elsewhere/model.onnx")
+    for path in FILES.values():
+        assert path.stat().st_size < 4_000_000  # small enough to ship inside the package
+
+
+def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
+    by_name = PlateReader.pretrained(threads=1)
+    from_checkpoint = PlateReader.from_path(FILES["checkpoint"], threads=1)
+    assert by_name.source == str(FILES["onnx"])
+    assert by_name.info.charset == from_checkpoint.info.charset == "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    assert by_name.info.preprocessing == from_checkpoint.info.preprocessing
+    assert by_name.info.model == from_checkpoint.info.model
+    synth = PlateSynthesizer(HELD_OUT_SEED)
+    images = [synth.render(i).image for i in range(16)]
+    assert np.allclose(by_name.logits(by_name.preprocess(images)),
+                       from_checkpoint.logits(from_checkpoint.preprocess(images)), atol=1e-3)
+    net, info = load_checkpoint("pretrained")
+    assert not any("optimizer" in key for key in torch.load(FILES["checkpoint"], weights_only=True))
+
+
+def test_reads_freshly_rendered_plates() -> None:
+    synth = PlateSynthesizer(HELD_OUT_SEED, two_line_fraction=0.25)
+    samples = [synth.render(i) for i in range(300)]
+    reads = PlateReader.pretrained().read([s.image for s in samples])
+    right = sum(r.text == s.text for r, s in zip(reads, samples))
+    assert right >= 0.95 * len(samples), f"{right} of {len(samples)} read exactly"
+
+
+def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(24))
+    run_dir = tmp_path / "run"
+    result = run_script([
+        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
+        f"data.labels_file={labels_file}", "hardware=cpu", "data.num_workers=0", "batch_size=8",
+        "trainer.max_steps=2", "trainer.limit_val_batches=1", "trainer.num_sanity_val_steps=0",
+        "callbacks.progress_bar=null", "callbacks.early_stopping=null", "init_from=pretrained",
+        f"hydra.run.dir={run_dir}",
+    ], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Starting from the weights of {FILES['checkpoint']}" in result.stdout + result.stderr
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_carries_and_finds_the_model(tmp_path: Path) -> None:
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("anpr-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert {"anpr/pretrained/plate_reader.onnx", "anpr/pretrained/plate_reader.ckpt"} <= set(names)
+        archive.extractall(site)
+    probe = ("from anpr.inference import PlateReader; import anpr; "
+             "r = PlateReader.pretrained(); print(anpr.__file__); print(r.source)")
+    found = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                           env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert found.returncode == 0, found.stderr[-3000:]
+    module_file, source = found.stdout.split()
+    assert module_file.startswith(str(site)) and source.startswith(str(site))  # not the repository's copy
