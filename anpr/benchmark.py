@@ -21,12 +21,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from anpr.charset import DEFAULT_CHARACTERS, Charset
+from anpr.config import CONF_DIR
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
 from anpr.inference.timing import interleaved_medians, load_note, system_info
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
 
 

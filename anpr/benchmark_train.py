@@ -50,10 +50,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from anpr.config import CONF_DIR
 from anpr.hardware import native_bf16_flags, onednn_bf16
 from anpr.inference.timing import load_note
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 PARTS = ("loop", "model", "data")
 
 PLAIN = "plain PyTorch loop"

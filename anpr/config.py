@@ -1,14 +1,19 @@
-"""OmegaConf resolvers the configs use, and helpers to turn configs into plain Python."""
+"""Where the configs are, the resolvers they use, and helpers that turn them into plain Python."""
 
 from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from anpr.hardware import cpu_runs_bf16_fast
+
+# The repository's Hydra configs. Found next to the package, so only a checkout (or an editable
+# install of one) has them; a wheel installed without the repository does not.
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def micro_batch(batch_size: int, max_micro_batch: int) -> int:

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from anpr.config import register_resolvers
+from anpr.config import CONF_DIR, register_resolvers
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = str(ROOT / "conf")
 register_resolvers()
 
 
@@ -67,7 +66,7 @@ TINY_MODEL = [
 
 
 def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="train", overrides=overrides, return_hydra_config=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 import cv2
@@ -13,7 +13,7 @@ from anpr.charset import Charset
 from anpr.data import DatasetError, read_labels
 from anpr.data.checks import check_dataset, normalise_label
 from anpr.data.labels import parse_labels
-from conftest import ROOT, random_plate_texts, write_rec_dataset
+from conftest import random_plate_texts, write_rec_dataset
 
 TIME_STEPS = 16  # the seed network's CTC time steps on 64x256 (conf/model/crnn.yaml)
 
@@ -68,10 +68,7 @@ def broken(tmp_path: Path):
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("check_data_script", ROOT / "scripts" / "check_data.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("anpr.commands.check")
 
 
 def test_checker_finds_exactly_the_broken_lines(broken) -> None:

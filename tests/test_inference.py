@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib.util
+import importlib
 import pickle
 import shutil
 import tempfile
@@ -22,7 +22,7 @@ from anpr.export import export_onnx, read_metadata
 from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError, load_checkpoint
 from anpr.inference.sources import sample_plates
 from anpr.module import PlateRecognitionModule
-from conftest import ROOT, draw_plate, random_plate_texts, write_rec_dataset
+from conftest import draw_plate, random_plate_texts, write_rec_dataset
 
 TINY = {
     "_target_": "anpr.models.CRNN",
@@ -67,12 +67,9 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
 
 
 def script_main(name: str):
-    """``main(argv) -> exit code`` of ``scripts/<name>.py``, to run a CLI in-process (fast:
-    no new interpreter importing torch and Lightning again)."""
-    spec = importlib.util.spec_from_file_location(f"anpr_script_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    """``main(argv) -> exit code`` of ``anpr.commands.<name>`` (``anpr <name>``), to run a CLI
+    in-process (fast: no new interpreter importing torch and Lightning again)."""
+    return importlib.import_module(f"anpr.commands.{name}").main
 
 
 def vary_reads(net: torch.nn.Module) -> None:

@@ -6,15 +6,15 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from anpr.config import CONF_DIR
 from anpr.models import CRNN
 from anpr.models.factory import build_model
-from conftest import ROOT
 
 
 def load_model_config(name: str) -> dict:
-    cfg = OmegaConf.load(ROOT / "conf" / "model" / f"{name}.yaml")
+    cfg = OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml")
     if "defaults" in cfg:
-        base = OmegaConf.load(ROOT / "conf" / "model" / f"{cfg.defaults[0]}.yaml")
+        base = OmegaConf.load(CONF_DIR / "model" / f"{cfg.defaults[0]}.yaml")
         cfg = OmegaConf.merge(base, {k: v for k, v in cfg.items() if k != "defaults"})
     return OmegaConf.to_container(cfg)
 

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from anpr.config import CONF_DIR
 from anpr.plateau import METRIC
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = CONF_DIR.parent  # the checkout whose scripts/train.py runs, from its root as a user runs it
 
 MEASURE_ONLY = (
     "callbacks.plateau_exit.stop_when_found=true",

@@ -1,6 +1,6 @@
 """Benchmarks with their conditions stated (CPU, threads, versions), as a Markdown table.
 
-    python scripts/benchmark.py infer --model-config crnn crnn_small --threads 2 --out bench.md
+    anpr benchmark infer --model-config crnn crnn_small --threads 2 --out bench.md
     python scripts/benchmark.py infer --checkpoint outputs/train/<run>/checkpoints/last.ckpt
     python scripts/benchmark.py train --model-config crnn_small --threads 2 --out train-bench.md
 

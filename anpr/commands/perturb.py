@@ -1,6 +1,6 @@
 """Perturbed copies of a labelled crop set, one folder per detector condition, for evaluation.
 
-    python scripts/perturb.py --images-dir crops/images --labels-file crops/labels.txt \\
+    anpr perturb --images-dir crops/images --labels-file crops/labels.txt \\
         --layouts-file crops/layout.tsv --out outputs/perturbed
     python scripts/evaluate.py model.onnx --images-dir outputs/perturbed/loose/images \\
         --labels-file outputs/perturbed/loose/labels.txt --layouts-file outputs/perturbed/loose/layout.tsv

@@ -1,6 +1,7 @@
 """Export a training checkpoint to ONNX, check parity, optionally add a measured int8 model.
 
-    python scripts/export.py outputs/train/<run>/checkpoints/last.ckpt --out model.onnx [--int8]
+    anpr export outputs/train/<run>/checkpoints/last.ckpt --out model.onnx [--int8]
+    python scripts/export.py outputs/train/<run>/checkpoints/last.ckpt ...   # the same
 """
 
 from __future__ import annotations

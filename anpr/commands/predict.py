@@ -1,6 +1,6 @@
 """Read number plates from image files with a checkpoint (.ckpt) or an exported model (.onnx).
 
-    python scripts/predict.py model.onnx plates/ more/*.jpg one.png
+    anpr predict model.onnx plates/ more/*.jpg one.png     # or: python scripts/predict.py ...
     python scripts/predict.py model.ckpt plates/ --json > reads.jsonl
     python scripts/predict.py model.onnx plates/ --min-confidence 0.9   # doubtful reads: 'review'
 

@@ -1,6 +1,7 @@
 """Evaluate a checkpoint (.ckpt) or ONNX model (.onnx) on a labelled plate set.
 
-    python scripts/evaluate.py model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
+    anpr evaluate model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
+    python scripts/evaluate.py model.onnx ...                                  # the same
 
 Writes metrics.json (sequence/character accuracy, by plate format, by layout, the greedy
 reading's accuracy next to the decoder's, calibration error, accuracy at 80/90/95/100% coverage

@@ -1,4 +1,8 @@
-"""Write a synthetic plate dataset and/or a labelled preview sheet of synthetic plates."""
+"""Write a synthetic plate dataset and/or a labelled preview sheet of synthetic plates.
+
+    anpr synth --out data/my_synth --n 10000 --seed 1     # or: python scripts/synth.py ...
+    anpr synth --preview sheet.png
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from anpr.data.synth import GENERATOR_VERSION, PlateSynthesizer, render_contact_
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", help="dataset folder to write (images/, labels.txt, layout.tsv, meta.json)")
     p.add_argument("--n", type=int, default=None, help="number of plates (default 10000, or 48 for --preview alone)")
     p.add_argument("--seed", type=int, default=0)

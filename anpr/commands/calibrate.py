@@ -1,6 +1,6 @@
 """Fit a model's confidence temperature on held-out plates and store it in the model file.
 
-    python scripts/calibrate.py model.ckpt                  # 2,000 fresh synthetic plates
+    anpr calibrate model.ckpt                               # 2,000 fresh synthetic plates
     python scripts/calibrate.py model.onnx --images-dir my/images --labels-file my/labels.txt
     python scripts/calibrate.py model.ckpt --out model.calibrated.ckpt
 

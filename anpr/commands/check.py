@@ -1,7 +1,8 @@
 """Check a rec-format plate dataset before training it.
 
-    python scripts/check_data.py --images-dir DIR --labels-file FILE [--model crnn_small]
+    anpr check --images-dir DIR --labels-file FILE [--model crnn_small]
         [--fix-labels OUT] [--show N] ...
+    python scripts/check_data.py --images-dir DIR --labels-file FILE ...   # the same
 
 Lists, with file and line number, everything that would stop training (missing, empty,
 truncated, unreadable or tiny images; labels with characters outside the charset, empty,
@@ -17,15 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = ROOT / "conf"
-if str(ROOT) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(ROOT))
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
-from rich.console import Console  # noqa: E402
-from rich.markup import escape  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
+from anpr.config import CONF_DIR
 
 PROGRESS_FROM = 500  # images to decode before a progress bar is worth showing
 
