@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class InferSettings:
     decoder: str = DEFAULT_DECODER  # decodes the reads compared across runtimes
 
     @classmethod
-    def smoke(cls, threads: int | None = None) -> "InferSettings":
+    def smoke(cls, threads: int | None = None) -> InferSettings:
         """Tiny sizes and few repeats: checks the machinery in seconds, measures nothing."""
         return cls(batch=4, warmup=1, repeats=2, rounds=1, calibration_plates=4, eval_plates=4,
                    int8_formats=("qoperator",), threads=threads)

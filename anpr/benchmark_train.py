@@ -43,10 +43,11 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,7 @@ class TrainSettings:
     render_workers: int = field(default_factory=lambda: max(1, min(8, os.cpu_count() or 1)))
 
     @classmethod
-    def smoke(cls, threads: int | None = None) -> "TrainSettings":
+    def smoke(cls, threads: int | None = None) -> TrainSettings:
         """Tiny sizes and few steps: checks the machinery in seconds, measures nothing."""
         return cls(batch=4, warmup=1, steps=2, model_steps=2, rounds=1, plates=24, data_batches=2,
                    stage_plates=8, workers=1, threads=threads, distinct_batches=2, render_workers=1)

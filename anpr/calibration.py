@@ -9,8 +9,9 @@ reader of that file reports calibrated confidences. Best paths do not change wit
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,9 +8,10 @@ the ONNX ``metadata_props`` (keys ``anpr.*``), so the file alone is enough to re
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

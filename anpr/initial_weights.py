@@ -9,8 +9,9 @@ weights would mean something else; any difference is an error that names it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

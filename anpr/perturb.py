@@ -9,10 +9,9 @@ every run and machine) and never meant for training.
 
 from __future__ import annotations
 
-import shutil
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np

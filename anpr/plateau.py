@@ -16,7 +16,6 @@ import logging
 from collections import deque
 
 import lightning as L
-import torch
 
 log = logging.getLogger(__name__)
 

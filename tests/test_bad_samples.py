@@ -7,12 +7,11 @@ from pathlib import Path
 
 import lightning as L
 import pytest
-
-from anpr.data import DatasetError, PlateDataModule
-from anpr.data import check_images, checks
-from anpr.module import PlateRecognitionModule
 from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
 from test_check_data import TIME_STEPS, make_broken_dataset
+
+from anpr.data import DatasetError, PlateDataModule, check_images, checks
+from anpr.module import PlateRecognitionModule
 
 WARNING_KINDS = ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")
 

@@ -6,13 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_inference import script_main, tiny_model_files
 
 from anpr.benchmark import load_model_config, random_model
-from anpr.benchmark_train import (CACHE_AUG, CACHE_DEVICE_AUG, CACHE_NO_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES,
-                                  gpu_images_per_s)
+from anpr.benchmark_train import (
+    CACHE_AUG,
+    CACHE_DEVICE_AUG,
+    CACHE_NO_AUG,
+    FILES_AUG,
+    LOOP_VARIANTS,
+    PIPELINES,
+    gpu_images_per_s,
+)
 from anpr.data import PlateDataModule
 from anpr.data.cache import CachedPlateDataset, decode_all
-from test_inference import script_main, tiny_model_files
 
 
 def test_model_configs_merge_their_defaults():

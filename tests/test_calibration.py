@@ -6,12 +6,12 @@ import shutil
 
 import numpy as np
 import pytest
+from test_inference import script_main, tiny_model_files
 
 from anpr.calibration import fit_temperature, mean_nll, write_calibration
 from anpr.decoding import PlateDecoder
 from anpr.inference import PlateReader
 from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
-from test_inference import script_main, tiny_model_files
 
 
 def test_fit_recovers_the_temperature_that_made_logits_overconfident():

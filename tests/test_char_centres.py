@@ -5,6 +5,7 @@ from __future__ import annotations
 import albumentations as A
 import numpy as np
 import pytest
+from conftest import write_rec_dataset
 
 from anpr.charset import Charset
 from anpr.data.augment import Augmenter
@@ -12,8 +13,6 @@ from anpr.data.char_centres import format_centres, read_centres
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import Preprocessor
 from anpr.data.labels import DatasetError, read_labels
-
-from conftest import write_rec_dataset
 
 
 def test_positions_round_trip_and_a_plate_without_them_is_left_out(tmp_path) -> None:

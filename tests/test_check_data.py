@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import random_plate_texts, write_rec_dataset
 
 from anpr.charset import Charset
 from anpr.data import DatasetError, read_labels
 from anpr.data.checks import check_dataset, normalise_label
 from anpr.data.labels import parse_labels
-from conftest import random_plate_texts, write_rec_dataset
 
 TIME_STEPS = 16  # the seed network's CTC time steps on 64x256 (conf/model/crnn.yaml)
 

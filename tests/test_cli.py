@@ -8,10 +8,10 @@ from pathlib import Path
 
 import cv2
 import pytest
+from conftest import ROOT, compose_train
 
 from anpr.cli import COMMANDS
 from anpr.commands import train as train_command
-from conftest import ROOT, compose_train
 
 SCRIPTS = {"train": "train", "synth": "synth", "check": "check_data", "predict": "predict", "evaluate": "evaluate",
            "export": "export", "benchmark": "benchmark", "calibrate": "calibrate", "perturb": "perturb"}

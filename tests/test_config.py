@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import compose_train
 from hydra.utils import instantiate
 
 from anpr.config import accumulation, micro_batch
-from conftest import compose_train
 
 PRESETS = {"speed": (128, 50, 10000), "balanced": (96, 100, None), "accuracy": (64, 200, None)}
 HARDWARE = {

@@ -7,10 +7,10 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from conftest import random_plate_texts, write_rec_dataset
 
 from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
-from conftest import random_plate_texts, write_rec_dataset
 
 TINY = {
     "_target_": "anpr.models.CRNN", "image_height": 32, "image_width": 128, "stem_channels": [8, 16],

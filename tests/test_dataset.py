@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import random_plate_texts, write_rec_dataset
 
 from anpr.charset import Charset
 from anpr.data import DatasetError, PlateDataModule, PlateDataset, Preprocessor, collate_plates, read_labels
-from conftest import random_plate_texts, write_rec_dataset
 
 
 def make_dataset(images_dir: Path, labels_file: Path) -> PlateDataset:

@@ -9,13 +9,13 @@ from types import SimpleNamespace
 
 import lightning as L
 import pytest
+from conftest import ROOT, compose_train, random_plate_texts, run_script, write_rec_dataset
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
 from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
 from anpr.training import per_process_batching, unpadded_validation
-from conftest import ROOT, compose_train, random_plate_texts, run_script, write_rec_dataset
 
 
 def test_multigpu_profile_is_ddp_on_every_gpu_with_sync_batchnorm() -> None:

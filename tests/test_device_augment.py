@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import torch
+from conftest import TINY_MODEL, compose_train
 from omegaconf import OmegaConf
 
 from anpr.data import PlateDataModule
 from anpr.training import build_module
-from conftest import TINY_MODEL, compose_train
 
 
 def tiny_module(rec_dataset, augmentation: str):

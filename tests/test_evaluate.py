@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write_rec_dataset
+from test_inference import script_main, tiny_model_files
 
 from anpr.data.labels import DatasetError
 from anpr.evaluation import align, confusions, evaluate, summarize, write_report
 from anpr.inference import PlateRead, PlateReader
-from conftest import write_rec_dataset
-from test_inference import script_main, tiny_model_files
 
 TRUTHS = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "XX"]
 PREDS = ["KL07AB1234", "MH12DE1438", "DL4CAF123", "22BH1234AA", ""]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import onnx
 import pytest
+from test_inference import script_main, tiny_model_files
 
 from anpr.export import read_metadata
 from anpr.inference import PlateReader, load_checkpoint
@@ -18,7 +19,6 @@ from anpr.inference.quantize import (
     plate_batch,
     quantize_static_int8,
 )
-from test_inference import script_main, tiny_model_files
 
 
 def test_export_script_writes_a_self_describing_onnx_and_checks_parity(tmp_path, capsys):

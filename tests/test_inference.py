@@ -15,6 +15,7 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from conftest import draw_plate, random_plate_texts, write_rec_dataset
 
 from anpr.data import PlateDataModule
 from anpr.data.images import DeviceNormalize
@@ -22,7 +23,6 @@ from anpr.export import export_onnx, read_metadata
 from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError, load_checkpoint
 from anpr.inference.sources import sample_plates
 from anpr.module import PlateRecognitionModule
-from conftest import draw_plate, random_plate_texts, write_rec_dataset
 
 TINY = {
     "_target_": "anpr.models.CRNN",
@@ -37,7 +37,7 @@ TINY = {
 PREPROCESSING = {"image_height": 32, "image_width": 128, "mean": [0.5, 0.45, 0.4], "std": [0.25, 0.2, 0.22]}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     """(checkpoint, onnx, images_dir, labels_file) of a tiny model trained one step, built once.
 

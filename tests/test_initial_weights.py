@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
 
 from anpr.initial_weights import load_initial_weights
 from anpr.models.factory import build_model
-from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
 
 CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 MODEL = {

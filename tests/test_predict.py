@@ -9,12 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import ROOT, run_script
+from test_inference import script_main, tiny_model_files
 
 from anpr.inference import PlateReader
 from anpr.inference.predict import predict_files
 from anpr.inference.sources import Input, expand_inputs
-from conftest import ROOT, run_script
-from test_inference import script_main, tiny_model_files
 
 
 def _folder_with_bad_files(tmp_path):

@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, random_plate_texts, run_script, write_rec_dataset
 
 from anpr.data.synth import PlateSynthesizer
 from anpr.inference import PlateReader
 from anpr.inference.reader import load_checkpoint
 from anpr.pretrained import FILES, resolve_model
-
-from conftest import ROOT, random_plate_texts, run_script, write_rec_dataset
 
 HELD_OUT_SEED = 9091  # never a training seed
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT, TINY_MODEL, compose_train, random_plate_texts, run_script, write_rec_dataset
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from anpr.training import HPARAMS_METRICS
-from conftest import ROOT, TINY_MODEL, compose_train, random_plate_texts, run_script, write_rec_dataset
 
 TRAIN = str(ROOT / "scripts" / "train.py")
 

@@ -24,9 +24,9 @@ from anpr.data.synth import (
     write_dataset,
 )
 from anpr.data.synth import dataset as dataset_module
+from anpr.data.synth.schemes import SCHEME_NAMES
 from anpr.grammar import plate_groups
 from anpr.grammar.india import STATE_CODES
-from anpr.data.synth.schemes import SCHEME_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 STANDARD = re.compile(r"^([A-Z]{2})(\d{1,2})([A-Z]{0,3})(\d{1,4})$")

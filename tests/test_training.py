@@ -12,12 +12,12 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from anpr.data import PlateDataModule
-from anpr.plateau import PlateauExit
 from anpr.module import PlateRecognitionModule
-from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
+from anpr.plateau import PlateauExit
 
 OVERFIT_MODEL = {
     "_target_": "anpr.models.CRNN",

@@ -14,9 +14,9 @@ import importlib.util
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from omegaconf import DictConfig
 
@@ -43,10 +43,9 @@ def route_lightning_logs_through_hydra() -> None:
 
 def run(cfg: DictConfig) -> float | None:
     """One training job; returns the optimized metric, which sweepers such as Optuna minimise or maximise."""
-    from anpr.training import train  # imported late so `--help` and `--cfg` stay fast
-
     from anpr.console import report_error
     from anpr.errors import UserError
+    from anpr.training import train  # imported late so `--help` and `--cfg` stay fast
 
     route_lightning_logs_through_hydra()
     try:

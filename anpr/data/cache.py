@@ -62,7 +62,7 @@ class CachedPlateDataset(PlateDataset):
 
     @classmethod
     def from_dataset(cls, dataset: PlateDataset, threads: int | None = None,
-                     images: np.ndarray | None = None) -> "CachedPlateDataset":
+                     images: np.ndarray | None = None) -> CachedPlateDataset:
         if images is None:
             images = decode_all(dataset, threads)
         pre = dataset.preprocessor

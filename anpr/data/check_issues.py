@@ -7,8 +7,9 @@ guard in :class:`~anpr.data.datamodule.PlateDataModule`, so all three speak the 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 
 class Kind(NamedTuple):
@@ -76,7 +77,7 @@ class Issue:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Issue":
+    def from_dict(cls, data: dict) -> Issue:
         return cls(**data)
 
 

@@ -17,9 +17,9 @@ import os
 import time
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from anpr.charset import Charset, min_ctc_steps
 from anpr.data.check_images import Finding, ImageFacts, ImageLimits, facts_findings, scan_images

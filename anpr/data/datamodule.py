@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -13,9 +14,9 @@ from torch.utils.data import DataLoader
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.data import checks
 from anpr.data.augment import Augmenter
+from anpr.data.char_centres import read_centres
 from anpr.data.check_images import ImageLimits
 from anpr.data.check_issues import count_by_kind
-from anpr.data.char_centres import read_centres
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels

@@ -7,7 +7,8 @@ GPU transforms a whole batch at once. Used by ``augmentation=seed_on_device``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from hydra.utils import instantiate

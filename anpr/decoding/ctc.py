@@ -3,7 +3,7 @@ of a given reading (the forward algorithm), so inference needs no torch."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

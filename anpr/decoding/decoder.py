@@ -6,8 +6,8 @@ summed over all its CTC paths (``exp(-CTC loss)``), after the model's calibratio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 

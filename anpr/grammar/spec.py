@@ -9,9 +9,10 @@ decoder walks (:mod:`anpr.grammar.automaton`) and the sampler's validation, so a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from anpr.errors import UserError
 
@@ -123,7 +124,7 @@ class Grammar:
         return found[0] if found else "invalid"
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], name: str = "custom") -> "Grammar":
+    def from_mapping(cls, data: Mapping[str, Any], name: str = "custom") -> Grammar:
         """``{"formats": {format_name: [{name, chars, min, max, nonzero}, ...]}}`` (the YAML form)."""
         formats = data.get("formats") if isinstance(data, Mapping) else None
         if not isinstance(formats, Mapping) or not formats:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from anpr.data.check_images import ImageLimits
 from anpr.data.images import ImageReadError, read_image

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import pickle
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.errors import UserError
-from anpr.pretrained import NAME as PRETRAINED, resolve_model
+from anpr.pretrained import NAME as PRETRAINED
+from anpr.pretrained import resolve_model
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
@@ -75,7 +77,7 @@ class ModelInfo:
         }
 
     @classmethod
-    def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> "ModelInfo":
+    def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> ModelInfo:
         missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
         if missing:
             raise CheckpointError(
@@ -224,7 +226,7 @@ class PlateReader:
         self.decoder = PlateDecoder(info.charset, decoder, grammar, info.temperature, n_best, min_valid_ratio)
 
     @classmethod
-    def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
+    def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         """A reader for a checkpoint or ONNX file, or ``"pretrained"`` (the shipped reader);
         ``decoding``: ``decoder``, ``grammar``, ``n_best``, ``min_valid_ratio`` (see the class)."""
         path = resolve_model(path, "onnx")
@@ -238,12 +240,12 @@ class PlateReader:
         )
 
     @classmethod
-    def pretrained(cls, threads: int | None = None, **decoding: Any) -> "PlateReader":
+    def pretrained(cls, threads: int | None = None, **decoding: Any) -> PlateReader:
         """The reader that ships with the package (ONNX Runtime; see :mod:`anpr.pretrained`)."""
         return cls.from_path(PRETRAINED, threads, **decoding)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
+    def from_checkpoint(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         if threads:
             import torch
 
@@ -252,7 +254,7 @@ class PlateReader:
         return cls(TorchBackend(net), info, str(path), **decoding)
 
     @classmethod
-    def from_onnx(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> "PlateReader":
+    def from_onnx(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         if not Path(path).is_file():
             raise CheckpointError(f"ONNX file not found: {path}")
         try:

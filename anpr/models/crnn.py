@@ -8,8 +8,8 @@ sequence, which lets the network read two-line plates.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn

@@ -8,8 +8,9 @@ against the network. Used by ``scripts/pack_pretrained.py``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

@@ -7,7 +7,6 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-
 _LUMA = np.float32([0.114, 0.587, 0.299])  # BGR weights of grey
 
 

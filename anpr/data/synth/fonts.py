@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -111,7 +111,7 @@ def _load(font: FontChoice, size: int) -> ImageFont.FreeTypeFont:
     return f
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font_at_cap(font: FontChoice, cap: int) -> tuple[ImageFont.FreeTypeFont, int]:
     """The font sized so that a capital H is ``cap`` pixels tall; returns (font, pad)."""
     probe = _load(font, 100)
@@ -120,7 +120,7 @@ def _font_at_cap(font: FontChoice, cap: int) -> tuple[ImageFont.FreeTypeFont, in
     return _load(font, size), max(2, round(cap * 0.25))
 
 
-@lru_cache(maxsize=None)
+@cache
 def glyph(font: FontChoice, char: str, cap: int) -> Glyph:
     """Render ``char`` once per (font, cap height); later calls hit the cache."""
     f, pad = _font_at_cap(font, cap)
@@ -136,7 +136,7 @@ def glyph(font: FontChoice, char: str, cap: int) -> Glyph:
     return Glyph(np.ascontiguousarray(mask[:, cols[0] : cols[-1] + 1]), advance, int(cols[0]) - pad)
 
 
-@lru_cache(maxsize=None)
+@cache
 def long_flag_one(font: FontChoice, cap: int, flag: float) -> Glyph:
     """A sign-painter's '1': the font's stem width, a long flag reaching ``flag`` cap heights left.
 

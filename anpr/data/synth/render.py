@@ -8,9 +8,10 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from anpr.grammar import plate_groups
+
 from . import decor
 from .fonts import FontChoice, available_fonts, glyph
-from anpr.grammar import plate_groups
 from .layout import TextStyle, line_mask, text_block
 from .schemes import sample_scheme, scheme_colours
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
-
-from dataclasses import replace
 
 from .decor import rounded_alpha
 from .render import Plate
