@@ -238,7 +238,9 @@ def time_decoders(label: str, info: ModelInfo, reader: PlateReader, plates: np.n
     return rows
 
 
-def time_interleaved(readers: dict[str, PlateReader], plates: np.ndarray, s: InferSettings) -> dict[str, tuple[float, float]]:
+def time_interleaved(
+    readers: dict[str, PlateReader], plates: np.ndarray, s: InferSettings
+) -> dict[str, tuple[float, float]]:
     """``{runtime: (seconds per batch-1 call, plates/s at s.batch)}``, medians over interleaved rounds."""
     one = np.ascontiguousarray(plates[:1])
     many = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))

@@ -526,7 +526,9 @@ def run_plain_loop(module, batches: Sequence[dict], clip: float | None) -> tuple
     return starts, called
 
 
-def run_lightning(cfg, module, batches: Sequence[dict], val_batch: dict | None, variant: str) -> tuple[list[float], float]:
+def run_lightning(
+    cfg, module, batches: Sequence[dict], val_batch: dict | None, variant: str
+) -> tuple[list[float], float]:
     """Fit ``module`` on ``batches`` (one epoch) under a Trainer configured per ``variant``."""
     from hydra.utils import instantiate
 

@@ -69,7 +69,9 @@ class PlateRecognitionModule(L.LightningModule):
         self.save_hyperparameters()
         self.charset = Charset(charset)
         self.net = build_model(model, num_classes=self.charset.num_classes)
-        self.normalize = DeviceNormalize(preprocessing.get("mean", IMAGENET_MEAN), preprocessing.get("std", IMAGENET_STD))
+        self.normalize = DeviceNormalize(
+            preprocessing.get("mean", IMAGENET_MEAN), preprocessing.get("std", IMAGENET_STD)
+        )
         self.device_augment = DeviceAugmenter(device_augmentations) if device_augmentations else None
         self.loss_options = dict(loss or {"name": "ctc"})
         plate_ctc_loss(torch.zeros(1, 1, 2), torch.ones(1, dtype=torch.long), torch.ones(1, dtype=torch.long),

@@ -81,7 +81,17 @@ def run_script(args: list[str], cwd: Path, timeout: int = 600):
 def train_args(images_dir: Path, labels_file: Path, run_dir: Path, *extra: str) -> list[str]:
     """scripts/train.py arguments for a tiny CPU run on a rec dataset, logging every step."""
     return [
-        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
-        f"data.labels_file={labels_file}", "hardware=cpu", "preset=speed", "data.num_workers=0",
-        "trainer.log_every_n_steps=1", f"hydra.run.dir={run_dir}", "callbacks.progress_bar=null", "callbacks.early_stopping=null", *TINY_MODEL, *extra,
+        str(ROOT / "scripts" / "train.py"),
+        "data=rec",
+        f"data.images_dir={images_dir}",
+        f"data.labels_file={labels_file}",
+        "hardware=cpu",
+        "preset=speed",
+        "data.num_workers=0",
+        "trainer.log_every_n_steps=1",
+        f"hydra.run.dir={run_dir}",
+        "callbacks.progress_bar=null",
+        "callbacks.early_stopping=null",
+        *TINY_MODEL,
+        *extra,
     ]

@@ -53,7 +53,10 @@ def test_benchmark_smoke_run(tmp_path, capsys):
         assert latency > 0 and throughput > 0
     decoding = markdown_rows(table, "| model | decoder")
     assert [(row[0].split(" ")[0], row[1]) for row in decoding] == [
-        (model, decoder) for model in ("crnn_small", "tiny.ckpt") for decoder in ("greedy", "grammar", "grammar, 3 best")]
+        (model, decoder)
+        for model in ("crnn_small", "tiny.ckpt")
+        for decoder in ("greedy", "grammar", "grammar, 3 best")
+    ]
     assert all(float(row[2]) > 0 for row in decoding)
     assert all(row[3] == "0.0%" for row in decoding if row[1] == "greedy")
 

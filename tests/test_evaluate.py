@@ -69,7 +69,9 @@ def test_metrics_on_known_reads_are_exact(tmp_path):
 
     written = write_report(metrics, samples, images_dir, tmp_path / "out", worst=2)
     saved = json.loads(written["metrics"].read_text())
-    assert {"sequence_accuracy", "character_accuracy", "num_samples", "by_format", "by_layout", "confusions"} <= set(saved)
+    assert {"sequence_accuracy", "character_accuracy", "num_samples", "by_format", "by_layout", "confusions"} <= set(
+        saved
+    )
     assert saved["worst_mistakes"] == str(tmp_path / "out" / "worst_mistakes.png")
     assert written["worst_mistakes"].stat().st_size > 0
     rows = written["predictions"].read_text().splitlines()

@@ -50,12 +50,27 @@ def test_automaton_and_regex_agree_on_every_short_string_over_a_small_alphabet(a
     assert sum(INDIA.is_valid(t) for t in strings) > 1000
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("KL07AB1234", "standard"), ("UP16Z5678", "standard"), ("KL7A1", "standard"), ("OR02AB0001", "standard"),
-    ("DL4CAF1234", "delhi"), ("DL12SHU8036", "delhi"), ("KL010", "standard"), ("KL1000", "invalid"), ("KL1001", "standard"), ("22BH1234AA", "bh"),
-    ("KL07AB0000", "invalid"), ("KL07AI1234", "invalid"), ("XX07AB1234", "invalid"), ("22BH0000AA", "invalid"),
-    ("KL07ABCD1234", "invalid"), ("KL07AB12345", "invalid"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("KL07AB1234", "standard"),
+        ("UP16Z5678", "standard"),
+        ("KL7A1", "standard"),
+        ("OR02AB0001", "standard"),
+        ("DL4CAF1234", "delhi"),
+        ("DL12SHU8036", "delhi"),
+        ("KL010", "standard"),
+        ("KL1000", "invalid"),
+        ("KL1001", "standard"),
+        ("22BH1234AA", "bh"),
+        ("KL07AB0000", "invalid"),
+        ("KL07AI1234", "invalid"),
+        ("XX07AB1234", "invalid"),
+        ("22BH0000AA", "invalid"),
+        ("KL07ABCD1234", "invalid"),
+        ("KL07AB12345", "invalid"),
+    ],
+)
 def test_formats_and_the_automaton_on_known_plates(automaton, text, expected):
     assert INDIA.format_of(text) == expected
     assert automaton.accepts(text) == (expected != "invalid")

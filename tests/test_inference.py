@@ -29,7 +29,10 @@ TINY = {
     "image_height": 32,
     "image_width": 128,
     "stem_channels": [8, 16],
-    "stages": [{"out_channels": 16, "blocks": 1, "stride": [2, 2]}, {"out_channels": 24, "blocks": 1, "stride": [2, 1]}],
+    "stages": [
+        {"out_channels": 16, "blocks": 1, "stride": [2, 2]},
+        {"out_channels": 24, "blocks": 1, "stride": [2, 1]},
+    ],
     "neck_channels": 24,
     "hidden_size": 16,
     "lstm_layers": 1,

@@ -57,7 +57,9 @@ def test_a_checkpoint_of_another_network_is_refused_naming_every_difference(tmp_
 
 def test_train_script_starts_a_new_run_from_another_runs_weights(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
-    first = run_script(train_args(images_dir, labels_file, tmp_path / "first", "trainer.max_epochs=2", "batch_size=16"), tmp_path)
+    first = run_script(
+        train_args(images_dir, labels_file, tmp_path / "first", "trainer.max_epochs=2", "batch_size=16"), tmp_path
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     source = tmp_path / "first" / "checkpoints" / "last.ckpt"
 

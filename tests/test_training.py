@@ -24,7 +24,10 @@ OVERFIT_MODEL = {
     "image_height": 32,
     "image_width": 128,
     "stem_channels": [16, 32],
-    "stages": [{"out_channels": 48, "blocks": 1, "stride": [2, 2]}, {"out_channels": 64, "blocks": 1, "stride": [2, 1]}],
+    "stages": [
+        {"out_channels": 48, "blocks": 1, "stride": [2, 2]},
+        {"out_channels": 64, "blocks": 1, "stride": [2, 1]},
+    ],
     "neck_channels": 64,
     "hidden_size": 64,
     "lstm_layers": 1,
@@ -106,7 +109,8 @@ def test_resuming_with_another_epoch_count_is_refused_with_advice(tmp_path: Path
     first = run_script(train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=2", "batch_size=16"), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     longer = run_script(
-        train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=4", "batch_size=16", "ckpt_path=last"), tmp_path
+        train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=4", "batch_size=16", "ckpt_path=last"),
+        tmp_path,
     )
     assert longer.returncode != 0
     assert "schedule spans 6 optimizer steps" in longer.stderr and "this run plans 12" in longer.stderr
@@ -142,7 +146,9 @@ def test_sigterm_saves_a_checkpoint_mid_epoch_and_the_run_resumes(tmp_path: Path
     run_dir = tmp_path / "run"
     args = train_args(images_dir, labels_file, run_dir, "trainer.max_epochs=6", "batch_size=2")
     steps_per_epoch = 21  # ceil(41 / 2)
-    process = subprocess.Popen([sys.executable, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     last = run_dir / "checkpoints" / "last.ckpt"
     deadline = time.time() + 300
     while not last.exists() and process.poll() is None and time.time() < deadline:
@@ -184,7 +190,8 @@ def _validate_with_reads(tmp_path: Path, layouts: dict[int, str], read_right: st
 
     module.validation_step = remember_batch
     module.decode = lambda logits: [  # the truth for one layout, a wrong read for the other
-        SimpleNamespace(text=text if layout == read_right else "X") for text, layout in zip(seen["texts"], seen["layouts"])
+        SimpleNamespace(text=text if layout == read_right else "X")
+        for text, layout in zip(seen["texts"], seen["layouts"])
     ]
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
     with warnings.catch_warnings(record=True) as caught:

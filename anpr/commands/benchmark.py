@@ -102,8 +102,19 @@ def train_table(args: argparse.Namespace, err) -> str:
     from anpr.benchmark_train import TrainSettings, run_train
 
     settings = TrainSettings.smoke(args.threads) if args.smoke else TrainSettings(threads=args.threads)
-    for name in ("batch", "warmup", "steps", "model_steps", "rounds", "plates", "data_batches", "workers", "augmentation",
-                 "gpu_tflops", "gpu_workers"):
+    for name in (
+        "batch",
+        "warmup",
+        "steps",
+        "model_steps",
+        "rounds",
+        "plates",
+        "data_batches",
+        "workers",
+        "augmentation",
+        "gpu_tflops",
+        "gpu_workers",
+    ):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     if args.parts is not None:

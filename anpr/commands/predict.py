@@ -73,7 +73,9 @@ def main(argv=None) -> int:
                 table.add_row(record["path"], "[red]error[/red]")
             else:
                 valid = {True: "yes", False: "[yellow]no[/yellow]", None: "-"}[record["valid_format"]]
-                status = ["[yellow]review[/yellow]" if record["review"] else "ok"] if args.min_confidence is not None else []
+                status = (
+                    ["[yellow]review[/yellow]" if record["review"] else "ok"] if args.min_confidence is not None else []
+                )
                 table.add_row(record["path"], record["text"] or "[dim](nothing)[/dim]",
                               f"{record['confidence']:.3f}", valid, *status)
     if not args.json:

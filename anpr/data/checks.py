@@ -396,7 +396,9 @@ def write_fixed_labels(report: CheckReport, charset: Charset | str, out: str | P
             continue
         key = (record.image_name, text)
         if key in written:
-            result.left_out.append((record.line_number, f"[duplicate_line] same as line {written[key]} once normalised"))
+            result.left_out.append(
+                (record.line_number, f"[duplicate_line] same as line {written[key]} once normalised")
+            )
             continue
         written[key] = record.line_number
         if text != record.text:

@@ -28,7 +28,12 @@ def _runs(log_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     new_run[1:] = best[1:] != best[:-1]
     new_run[::frames] = True  # every plate starts a run
     starts = np.flatnonzero(new_run)
-    return starts // frames, best[starts], np.maximum.reduceat(best_p, starts), best_p.reshape(batch, frames).min(axis=1)
+    return (
+        starts // frames,
+        best[starts],
+        np.maximum.reduceat(best_p, starts),
+        best_p.reshape(batch, frames).min(axis=1),
+    )
 
 
 def best_path(log_probs: np.ndarray) -> list[tuple[list[int], list[float]]]:

@@ -60,7 +60,9 @@ def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
         group_gap=float(rng.uniform(0.2, 0.75)),
         separator=separator,
         monospace=bool(rng.random() < (0.5 if font.kind == "mono" else 0.25)),
-        jitter=float(rng.uniform(0.02, 0.06)) if hand else (float(rng.uniform(0, 0.025)) if rng.random() < 0.2 else 0.0),
+        jitter=float(rng.uniform(0.02, 0.06))
+        if hand
+        else (float(rng.uniform(0, 0.025)) if rng.random() < 0.2 else 0.0),
         stroke=stroke,
         # Sign painters' long-flag '1' (off for handwriting fonts, whose '1' is already drawn).
         one_flag=0.0 if hand or rng.random() > 0.3 else float(rng.choice([0.3, 0.4, 0.5])),
