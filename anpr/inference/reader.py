@@ -21,6 +21,7 @@ from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.errors import UserError
+from anpr.pretrained import INT8_NAME as PRETRAINED_INT8
 from anpr.pretrained import NAME as PRETRAINED
 from anpr.pretrained import resolve_model
 
@@ -240,9 +241,10 @@ class PlateReader:
         )
 
     @classmethod
-    def pretrained(cls, threads: int | None = None, **decoding: Any) -> PlateReader:
-        """The reader that ships with the package (ONNX Runtime; see :mod:`anpr.pretrained`)."""
-        return cls.from_path(PRETRAINED, threads, **decoding)
+    def pretrained(cls, threads: int | None = None, int8: bool = False, **decoding: Any) -> PlateReader:
+        """The reader that ships with the package (ONNX Runtime, fp32 or static int8; see
+        :mod:`anpr.pretrained`)."""
+        return cls.from_path(PRETRAINED_INT8 if int8 else PRETRAINED, threads, **decoding)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
