@@ -52,7 +52,7 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     assert reader.source == str(FILES["int8" if int8 else "onnx"])
     reads = reader.read([s.image for s in samples])
     right = sum(r.text == s.text for r, s in zip(reads, samples))
-    assert right >= 0.93 * len(samples), f"{right} of {len(samples)} read exactly"
+    assert right >= 0.95 * len(samples), f"{right} of {len(samples)} read exactly"
 
 
 def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""Evaluate a checkpoint (.ckpt) or ONNX model (.onnx) on a labelled plate set.
+
+    anpr evaluate model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
+    python scripts/evaluate.py model.onnx ...                                  # the same
+
+Writes metrics.json (sequence/character accuracy, by plate format, by layout, the greedy
+reading's accuracy next to the decoder's, calibration error, accuracy at 80/90/95/100% coverage
+and the coverage at 99% accuracy, character confusions), predictions.tsv, coverage.png and
+worst_mistakes.png to --out, and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from anpr.decoding.cli import add_decoding_arguments, decoding_options
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
+    p.add_argument("--images-dir", type=Path, required=True, help="folder the labels' image names are relative to")
+    p.add_argument("--labels-file", type=Path, required=True, help="lines 'image_name<TAB>TEXT'")
+    p.add_argument("--layouts-file", type=Path, default=None,
+                   help="lines 'image_name<TAB>one-line|two-line' (default: layout.tsv beside the images "
+                        "folder or the labels file, if present)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: outputs/evaluate/<model>-<date_time>)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
+    p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
+    add_decoding_arguments(p, review=False)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from anpr.console import report_error, stdout_console
+    from anpr.data.labels import DatasetError
+    from anpr.evaluation import evaluate, find_layouts_file, write_report
+    from anpr.grammar import GrammarError
+    from anpr.inference import CheckpointError, PlateReader
+
+    console, err = stdout_console(), Console(stderr=True)
+    layouts_file = args.layouts_file or find_layouts_file(args.images_dir, args.labels_file)
+    out = args.out or Path("outputs/evaluate") / f"{args.model.stem}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
+    try:
+        reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Evaluating", total=None)
+            metrics, samples = evaluate(reader, args.images_dir, args.labels_file, layouts_file, args.batch_size,
+                                        on_progress=lambda n: progress.advance(task, n))
+    except (CheckpointError, DatasetError, GrammarError) as e:
+        report_error(str(e))
+        return 2
+
+    metrics = {"decoder": args.decoder, "grammar": args.grammar, **metrics}
+    written = write_report(metrics, samples, args.images_dir, out, args.worst)
+    greedy = metrics.get("greedy") if args.decoder != "greedy" else None
+    table = Table(title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, "
+                        f"{args.decoder} decoding)")
+    columns = ["group", "plates", "sequence acc.", "character acc."] + (["greedy seq. acc."] if greedy else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column == "group" else "right")
+
+    def row(name: str, m: dict, g: dict | None) -> None:
+        cells = [name, str(m["num_samples"]), f"{m['sequence_accuracy']:.2%}", f"{m['character_accuracy']:.2%}"]
+        table.add_row(*cells, *([f"{g['sequence_accuracy']:.2%}"] if g else []))
+
+    row("all", metrics, greedy)
+    for name, m in metrics["by_format"].items():
+        row(f"format: {name}", m, greedy and greedy["by_format"][name])
+    for name, m in metrics["by_layout"].items():
+        row(f"layout: {name}", m, greedy and greedy["by_layout"][name])
+    console.print(table)
+    at = metrics["accuracy_at_coverage"]
+    ece = metrics["expected_calibration_error"]
+    console.print("Accuracy of the most confident reads: "
+                  + ", ".join(f"{float(c):.0%} kept {a:.2%}" for c, a in at.items())
+                  + f"; 99% accuracy up to {metrics['coverage_at_accuracy']['0.99']:.1%} coverage", highlight=False)
+    console.print("Expected calibration error: "
+                  + ", ".join(f"{name} {value:.3f}" for name, value in ece.items()), highlight=False)
+    if layouts_file:
+        console.print(f"Layouts from {layouts_file}")
+    if metrics["confusions"]:
+        top = ", ".join(f"{c['truth'] or '∅'}→{c['pred'] or '∅'} ×{c['count']}" for c in metrics["confusions"][:10])
+        console.print(f"Most frequent confusions (truth→read): {top}", highlight=False)
+    for name, path in written.items():
+        console.print(f"Wrote {name}: {path}", highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Where the configs are, the resolvers they use, and helpers that turn them into plain Python."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from anpr.hardware import cpu_runs_bf16_fast
+
+# The repository's Hydra configs. Found next to the package, so only a checkout (or an editable
+# install of one) has them; a wheel installed without the repository does not.
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+def micro_batch(batch_size: int, max_micro_batch: int) -> int:
+    """Per-step batch: the preset's batch split into the fewest steps the hardware allows."""
+    return math.ceil(int(batch_size) / accumulation(batch_size, max_micro_batch))
+
+
+def accumulation(batch_size: int, max_micro_batch: int) -> int:
+    """Gradient-accumulation steps that make up the preset's batch from micro-batches."""
+    if int(batch_size) < 1 or int(max_micro_batch) < 1:
+        raise ValueError(f"batch sizes must be positive, got {batch_size} and {max_micro_batch}")
+    return math.ceil(int(batch_size) / int(max_micro_batch))
+
+
+def auto_precision(cpu_bf16: bool = False) -> str:
+    """bf16 mixed precision on GPUs that have it, fp16 mixed on older GPUs; on a CPU fp32,
+    or bf16 autocast when ``cpu_bf16`` asks for it and the CPU runs bf16 natively."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    if cpu_bf16 and cpu_runs_bf16_fast():
+        return "bf16-mixed"
+    return "32-true"
+
+
+def auto_workers() -> int:
+    """Loader workers: leave one core to the training process, at most 8."""
+    return max(0, min(8, (os.cpu_count() or 1) - 1))
+
+
+def all_cores() -> int:
+    """Processes for work that runs alone, such as rendering plates before training starts."""
+    return max(1, os.cpu_count() or 1)
+
+
+def auto_max_micro_batch() -> int:
+    import torch
+
+    return 128 if torch.cuda.is_available() else 64
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def register_resolvers() -> None:
+    """Make ``${anpr.*:...}`` available in configs; safe to call more than once."""
+    resolvers = {
+        "anpr.micro_batch": micro_batch,
+        "anpr.accumulation": accumulation,
+        "anpr.auto_precision": auto_precision,
+        "anpr.auto_workers": auto_workers,
+        "anpr.all_cores": all_cores,
+        "anpr.auto_max_micro_batch": auto_max_micro_batch,
+        "anpr.cuda_available": cuda_available,
+    }
+    for name, fn in resolvers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+
+
+def to_plain(config: Any) -> Any:
+    """An OmegaConf node as resolved plain dicts and lists (anything else is returned as is)."""
+    if isinstance(config, (DictConfig, ListConfig)):
+        return OmegaConf.to_container(config, resolve=True)
+    return config

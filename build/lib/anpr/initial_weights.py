@@ -1,0 +1,56 @@
+"""Start training from another run's weights (``init_from=...``): fine-tuning, not resuming.
+
+Resuming (``ckpt_path``) continues the same run: its optimizer, schedule, epoch and step. Starting
+from weights keeps only the network: a model trained on synthetic plates becomes the starting point
+for training on your own crops, with a fresh optimizer and learning-rate schedule for the new run.
+The checkpoint must describe the same network, characters and input as this run's config, or the
+weights would mean something else; any difference is an error that names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from anpr.errors import ConfigError
+from anpr.inference.reader import load_checkpoint
+
+PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
+
+
+def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any], keys: Any = None) -> list[str]:
+    """'key (checkpoint A, this run B)' for each of ``keys`` (default: all) whose values differ."""
+    keys = sorted(set(saved) | set(wanted)) if keys is None else keys
+    return [
+        f"{key} (checkpoint {saved.get(key)!r}, this run {wanted.get(key)!r})"
+        for key in keys
+        if saved.get(key) != wanted.get(key)
+    ]
+
+
+def load_initial_weights(net: torch.nn.Module, path: str | Path, charset: str, model: Mapping[str, Any],
+                         preprocessing: Mapping[str, Any]) -> None:
+    """Copy the network weights of checkpoint ``path`` into ``net`` after checking they fit.
+
+    ``charset``, ``model`` and ``preprocessing`` are this run's; the checkpoint's must match
+    (``ValueError`` listing every difference otherwise). Unreadable or unsafe files raise the
+    reader's ``CheckpointError``.
+    """
+    source, info = load_checkpoint(path)
+    problems = []
+    if info.charset != charset:
+        problems.append(f"charset (checkpoint {info.charset!r}, this run {charset!r})")
+    problems += [f"model.{d}" for d in _differences(info.model, model)]
+    problems += [f"input {d}" for d in _differences(info.preprocessing, preprocessing, PREPROCESSING_KEYS)]
+    if problems:
+        target = str(model.get("_target_", "")).rsplit(".", 1)[-1]
+        raise ConfigError(
+            f"init_from={path}: the checkpoint does not fit this run's network ({target}); it differs in: "
+            + "; ".join(problems)
+            + ". Train with the checkpoint's settings (the model config and charset of the run that "
+            "wrote it, see its .hydra/config.yaml), or drop init_from to train from scratch."
+        )
+    net.load_state_dict(source.state_dict())

@@ -1,0 +1,86 @@
+"""Plan the learning-rate schedule for the time a run has, not for epochs a time cap would cut.
+
+A one-cycle schedule is fixed at the start for ``max_epochs``. When ``trainer.max_time`` stops the
+run earlier (a slower machine, a busy one), it stops before the learning rate has annealed, and
+the last epochs it did run were trained at a high rate: the model is worse than a shorter plan
+would have made it. After the first epoch, whose duration (training and validation) is then
+known, :class:`FitScheduleToTime` works out how many epochs fit in the time left and, if fewer
+than planned, shortens the run and its schedule to end with them, so it anneals before the cap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import lightning as L
+from lightning.pytorch.callbacks import Timer
+
+log = logging.getLogger(__name__)
+
+
+def shorten_one_cycle(scheduler, total_steps: int) -> None:
+    """Make a OneCycleLR end after ``total_steps`` steps, its phases scaled alike.
+
+    Phase ends are linear in the total (``pct_start * total - 1`` ...), so each is rescaled
+    around the same offsets; the step count so far is untouched.
+    """
+    old = scheduler.total_steps
+    if total_steps >= old:
+        return
+    for phase in scheduler._schedule_phases:
+        phase["end_step"] = (phase["end_step"] + 1) * total_steps / old - 1
+    scheduler.total_steps = int(total_steps)
+
+
+def epochs_that_fit(epochs_done: int, seconds_so_far: float, seconds_left: float, margin: float) -> int:
+    """Epochs in all, at the pace so far, that end ``margin`` (a fraction) before the time runs out."""
+    per_epoch = seconds_so_far / max(1, epochs_done)
+    return epochs_done + max(0, math.floor(seconds_left * (1 - margin) / per_epoch))
+
+
+class FitScheduleToTime(L.Callback):
+    """After the first epoch, shorten ``max_epochs`` and the one-cycle schedule to fit ``max_time``.
+
+    Does nothing without ``trainer.max_time`` or when the planned epochs fit. The decision is
+    kept in checkpoints, so a resumed run plans the same steps as before.
+    """
+
+    def __init__(self, margin: float = 0.04) -> None:
+        self.margin = margin
+        self.planned_epochs: int | None = None
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.planned_epochs is not None:  # resumed: the plan made when the run started
+            trainer.fit_loop.max_epochs = self.planned_epochs
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        if timer is None or self.planned_epochs is not None or trainer.max_epochs in (None, -1):
+            return
+        done = trainer.current_epoch + 1
+        seconds_left = timer.time_remaining("train")
+        if seconds_left is None:
+            return
+        fit = epochs_that_fit(done, timer.time_elapsed("train"), seconds_left, self.margin)
+        planned_before = self.planned_epochs = int(trainer.max_epochs)
+        if fit >= planned_before:
+            return
+        self.planned_epochs = max(done, fit)
+        trainer.fit_loop.max_epochs = self.planned_epochs
+        steps = int(trainer.estimated_stepping_batches)
+        for config in trainer.lr_scheduler_configs:
+            if hasattr(config.scheduler, "_schedule_phases"):
+                shorten_one_cycle(config.scheduler, steps)
+        log.warning(
+            "max_time leaves room for %d of the %d planned epochs at this pace (%.1f min each): the run "
+            "and its learning-rate schedule now end after epoch %d, so the schedule anneals before the "
+            "time cap instead of being cut off (trainer.max_time or max_epochs change this)",
+            self.planned_epochs, planned_before, timer.time_elapsed("train") / done / 60, self.planned_epochs,
+        )
+
+    def state_dict(self) -> dict:
+        return {"planned_epochs": self.planned_epochs}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.planned_epochs = state_dict.get("planned_epochs")
