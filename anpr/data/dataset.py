@@ -110,8 +110,9 @@ def collate_plates(samples: list[dict]) -> dict:
         "texts": [s["text"] for s in samples],
         "indices": torch.tensor([s["index"] for s in samples], dtype=torch.long),
         "layouts": [s["layout"] for s in samples],
-        "char_x": torch.cat([s["char_x"] for s in samples]),  # aligned with targets
-        "char_line": torch.cat([s["char_line"] for s in samples]),
+        # aligned with targets; a sample built without positions has none (NaN)
+        "char_x": torch.cat([s.get("char_x", torch.full((len(s["target"]),), float("nan"))) for s in samples]),
+        "char_line": torch.cat([s.get("char_line", torch.zeros(len(s["target"]), dtype=torch.long)) for s in samples]),
     }
 
 
