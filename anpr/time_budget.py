@@ -63,6 +63,9 @@ class FitScheduleToTime(L.Callback):
         if seconds_left is None:
             return
         fit = epochs_that_fit(done, timer.time_elapsed("train"), seconds_left, self.margin)
+        strategy = getattr(trainer, "strategy", None)
+        if strategy is not None:  # under DDP every process must plan the same epochs: rank 0's
+            fit = strategy.broadcast(fit, src=0)
         planned_before = self.planned_epochs = int(trainer.max_epochs)
         if fit >= planned_before:
             return
