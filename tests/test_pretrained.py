@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -72,8 +73,12 @@ def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_an_installed_wheel_carries_and_finds_the_model(tmp_path: Path) -> None:
+    # Built from a copy: an in-tree build would leave build/ and *.egg-info in the repository.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "outputs", "data", "build", "*.egg-info", "__pycache__", ".*_cache"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, timeout=600)
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("anpr-*.whl")
     site = tmp_path / "site"

@@ -1,6 +1,0 @@
-"""`python -m anpr <command> ...`, the same as the `anpr` command."""
-
-from anpr.cli import main
-
-if __name__ == "__main__":
-    raise SystemExit(main())
