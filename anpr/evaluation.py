@@ -17,7 +17,8 @@ import numpy as np
 
 from anpr.data.images import ImageReadError, read_image
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
-from anpr.grammar import plate_format
+from anpr.data.layouts import read_layout_tags
+from anpr.grammar import plate_format, plate_groups
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
 from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
 
@@ -36,6 +37,7 @@ class Sample:
     layout: str | None = None
     free_text: str | None = None  # the unconstrained greedy reading (None: the reader gave none)
     min_char_confidence: float | None = None  # the older confidence, kept for comparison
+    tags: tuple[str, ...] = ()  # further fields of the layouts file, e.g. 'separator:dot'
 
     @property
     def truth(self) -> str:
@@ -94,19 +96,32 @@ def confusions(preds: Sequence[str], truths: Sequence[str], top: int = TOP_CONFU
     return [{"truth": t, "pred": p, "count": c} for (t, p), c in ordered[:top]]
 
 
+def features(sample: Sample) -> list[str]:
+    """The groups a plate belongs to beyond format and layout: its tags from the layouts file,
+    and a one-digit district ('GJ1KE2245', printed 'GJ.1.KE.2245'), which models often misread."""
+    found = list(sample.tags)
+    if plate_format(sample.truth) == "standard" and len(plate_groups(sample.truth)[1]) == 1:
+        found.append("one-digit district")
+    return found
+
+
 def summarize(samples: Sequence[Sample]) -> dict[str, Any]:
     """All the numbers ``metrics.json`` holds, from reads already made."""
     preds, truths = [s.pred for s in samples], [s.truth for s in samples]
     metrics = accuracies(preds, truths)
     by_format: dict[str, list[int]] = defaultdict(list)
     by_layout: dict[str, list[int]] = defaultdict(list)
+    by_feature: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(samples):
+        for feature in features(s):
+            by_feature[feature].append(i)
         fmt = plate_format(s.truth)
         by_format[OTHER_FORMAT if fmt == "invalid" else fmt].append(i)
         if s.layout is not None:
             by_layout[s.layout or UNKNOWN_LAYOUT].append(i)
     metrics["by_format"] = {k: _group(preds, truths, ids) for k, ids in sorted(by_format.items())}
     metrics["by_layout"] = {k: _group(preds, truths, ids) for k, ids in sorted(by_layout.items())}
+    metrics["by_feature"] = {k: _group(preds, truths, ids) for k, ids in sorted(by_feature.items())}
     if samples and all(s.free_text is not None for s in samples):
         # The greedy reading of the same logits, to see what the decoder changed.
         free = [s.free_text for s in samples]
@@ -114,6 +129,7 @@ def summarize(samples: Sequence[Sample]) -> dict[str, Any]:
             **accuracies(free, truths),
             "by_format": {k: _group(free, truths, ids) for k, ids in sorted(by_format.items())},
             "by_layout": {k: _group(free, truths, ids) for k, ids in sorted(by_layout.items())},
+            "by_feature": {k: _group(free, truths, ids) for k, ids in sorted(by_feature.items())},
         }
     metrics.update(reliability(samples))
     metrics["confusions"] = confusions(preds, truths)
@@ -136,30 +152,6 @@ def reliability(samples: Sequence[Sample]) -> dict[str, Any]:
 
 def _group(preds: Sequence[str], truths: Sequence[str], ids: list[int]) -> dict[str, Any]:
     return accuracies([preds[i] for i in ids], [truths[i] for i in ids])
-
-
-def find_layouts_file(images_dir: str | Path, labels_file: str | Path) -> Path | None:
-    """``layout.tsv`` beside the images folder or the labels file, if there is one."""
-    for candidate in (Path(images_dir).parent / "layout.tsv", Path(labels_file).parent / "layout.tsv"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_layouts(path: str | Path) -> dict[str, str]:
-    """``image_name<TAB>layout`` lines; a malformed line is an error naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"layouts file not found: {path}")
-    layouts = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        if "\t" not in line:
-            raise DatasetError(f"{path}:{number}: expected 'image_name<TAB>layout', got {line!r}")
-        name, layout = line.split("\t", 1)
-        layouts[name.strip()] = layout.strip()
-    return layouts
 
 
 def check_records(records: Sequence[LabelRecord], images_dir: Path, charset: str | None = None) -> None:
@@ -194,7 +186,7 @@ def evaluate(
     images_dir = Path(images_dir)
     records = read_labels(labels_file)
     check_records(records, images_dir, getattr(getattr(reader, "charset", None), "characters", None))
-    layouts = read_layouts(layouts_file) if layouts_file else None
+    layouts = read_layout_tags(layouts_file) if layouts_file else None
     samples: list[Sample] = []
     for start in range(0, len(records), batch_size):
         chunk = records[start : start + batch_size]
@@ -205,9 +197,10 @@ def evaluate(
             except ImageReadError as err:
                 raise DatasetError(f"{r.where}: {err}") from err
         for r, read in zip(chunk, reader.read(images, rgb=True, batch_size=batch_size)):
-            layout = None if layouts is None else layouts.get(r.image_name, "")
+            fields = [] if layouts is None else layouts.get(r.image_name) or [""]
+            layout = None if layouts is None else fields[0]
             samples.append(Sample(r, read.text, float(read.confidence), layout, getattr(read, "free_text", None),
-                                  getattr(read, "min_char_confidence", None)))
+                                  getattr(read, "min_char_confidence", None), tuple(fields[1:])))
         if on_progress is not None:
             on_progress(len(chunk))
     return summarize(samples), samples

@@ -14,6 +14,7 @@ from torch import nn
 from anpr.charset import Charset, Decoded
 from anpr.data.device_augment import DeviceAugmenter
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
+from anpr.data.layouts import LAYOUTS
 from anpr.decoding import PlateDecoder
 from anpr.errors import ConfigError
 from anpr.grammar import load_grammar
@@ -21,7 +22,6 @@ from anpr.losses import alignment_loss, alignment_weight, plate_ctc_loss
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
 
-LAYOUTS = ("one-line", "two-line")
 log = logging.getLogger(__name__)
 
 

@@ -24,6 +24,7 @@ from anpr.data.synth import (
     write_dataset,
 )
 from anpr.data.synth import dataset as dataset_module
+from anpr.data.layouts import LAYOUTS
 from anpr.data.synth.schemes import SCHEME_NAMES
 from anpr.grammar import plate_groups
 from anpr.grammar.india import STATE_CODES
@@ -121,13 +122,13 @@ def test_different_seeds_give_different_samples():
 
 def test_every_scheme_and_layout_appears(samples):
     assert set(s.scheme for s in samples) == set(SCHEME_NAMES)
-    assert Counter(s.layout for s in samples).keys() == {"one-line", "two-line"}
+    assert Counter(s.layout for s in samples).keys() == set(LAYOUTS)
     two = sum(s.layout == "two-line" for s in samples) / len(samples)
     assert 0.2 < two < 0.4  # two_line_fraction=0.3
 
 
 def test_samples_are_labelled_bgr_images_with_layout_aspects(samples):
-    aspects = {"one-line": [], "two-line": []}
+    aspects = {layout: [] for layout in LAYOUTS}
     for s in samples:
         assert s.image.dtype == np.uint8 and s.image.ndim == 3 and s.image.shape[2] == 3
         assert s.image.shape[0] >= 12 and is_valid_plate(s.text) and s.fmt == plate_format(s.text)
@@ -165,9 +166,11 @@ def test_write_dataset_writes_images_labels_layout_and_meta(tmp_path):
         image = cv2.imread(str(out / "images" / name))
         assert image is not None and image.ndim == 3
         assert text == synth.render(i).text and is_valid_plate(text)
-    layouts = dict(_read_tsv(out / "layout.tsv"))
-    assert layouts.keys() == {name for name, _ in labels}
-    assert set(layouts.values()) <= {"one-line", "two-line"}
+    rows = {name: fields for name, *fields in _read_tsv(out / "layout.tsv")}
+    assert rows.keys() == {name for name, _ in labels}
+    for i, (name, _) in enumerate(labels):
+        sample = synth.render(i)
+        assert rows[name] == [sample.layout, f"separator:{ {'': 'none', '-': 'dash', '.': 'dot'}[sample.separator]}"]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["n"] == 12 and meta["seed"] == 3 and meta["generator_version"] == GENERATOR_VERSION
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp folders left

@@ -44,7 +44,8 @@ def main(argv=None) -> int:
 
     from anpr.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
-    from anpr.evaluation import evaluate, find_layouts_file, write_report
+    from anpr.data.layouts import find_layouts_file
+    from anpr.evaluation import evaluate, write_report
     from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
 
@@ -79,6 +80,8 @@ def main(argv=None) -> int:
         row(f"format: {name}", m, greedy and greedy["by_format"][name])
     for name, m in metrics["by_layout"].items():
         row(f"layout: {name}", m, greedy and greedy["by_layout"][name])
+    for name, m in metrics["by_feature"].items():
+        row(name, m, greedy and greedy["by_feature"][name])
     console.print(table)
     at = metrics["accuracy_at_coverage"]
     ece = metrics["expected_calibration_error"]

@@ -20,6 +20,7 @@ from anpr.data.check_issues import count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
+from anpr.data.layouts import read_layouts
 
 log = logging.getLogger(__name__)
 
@@ -260,12 +261,3 @@ class PlateDataModule(L.LightningDataModule):
             drop_last=False,
         )
 
-
-def read_layouts(path: str | Path) -> dict[str, str]:
-    """``image_name<TAB>layout`` lines (layout: one-line / two-line) for per-layout metrics."""
-    layouts = {}
-    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
-        if "\t" in line:
-            name, layout = line.split("\t", 1)
-            layouts[name.strip()] = layout.strip()
-    return layouts

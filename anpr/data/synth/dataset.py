@@ -34,13 +34,15 @@ def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, st
         name = f"{i:06d}.jpg"
         if not cv2.imwrite(os.path.join(image_dir, name), s.image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]):
             raise OSError(f"could not write {name} to {image_dir}")
-        rows.append((name, s.text, s.layout, format_centres(name, s.char_centres)))
+        rows.append((name, s.text, "\t".join([s.layout, *s.tags]), format_centres(name, s.char_centres)))
     return rows
 
 
 def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fraction: float = 0.25,
                   workers: int = 1, progress: bool = True) -> Path:
     """Write ``n`` plates to ``out_dir`` (images/, labels.txt, layout.tsv, chars.tsv, meta.json).
+
+    layout.tsv lines are ``name<TAB>layout<TAB>separator:none|dash|dot``.
 
     Everything goes to a temporary sibling folder first and is renamed into place
     at the end, so an interrupted run never leaves a half-written dataset.
@@ -101,7 +103,8 @@ def _cell(sample: SynthSample, width: int, height: int) -> np.ndarray:
                        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     cell = np.full((height, width, 3), 255, np.uint8)
     cell[: small.shape[0], : small.shape[1]] = small
-    caption = f"{sample.text} {sample.layout[0]}L {sample.scheme}"
+    short = {"one-line": "1L", "two-line": "2L", "stacked-prefix": "stacked"}.get(sample.layout, sample.layout)
+    caption = f"{sample.text} {short} {sample.scheme}"
     cv2.putText(cell, caption, (2, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 200), 1, cv2.LINE_AA)
     return cell
 

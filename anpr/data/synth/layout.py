@@ -107,26 +107,32 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator,
 
 def text_block(lines: list[list[str]], style: TextStyle, rng: np.random.Generator,
                line_gap: float, align: str = "center",
-               centres: list[tuple[float, float, int]] | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
+               centres: list[tuple[float, float, int]] | None = None,
+               line_styles: list[TextStyle] | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Stack lines into one mask; returns (mask, [(cap_top_row, baseline_row), ...]).
 
-    ``centres``, when given, gets (x, y, line) of every character's centre, in reading order.
+    ``line_styles`` sets each line's own style (a two-wheeler's smaller top line over a larger,
+    bolder bottom one); ``line_gap`` is in cap heights of ``style``. ``centres``, when given, gets
+    (x, y, line) of every character's centre, in reading order.
     """
+    styles = line_styles or [style] * len(lines)
     line_xs: list[list[float]] = [[] for _ in lines]
-    masks = [line_mask(groups, style, rng, xs) for groups, xs in zip(lines, line_xs)]
-    pad = (masks[0].shape[0] - style.cap) // 2
+    masks = [line_mask(groups, s, rng, xs) for groups, s, xs in zip(lines, styles, line_xs)]
+    pads = [(m.shape[0] - s.cap) // 2 for m, s in zip(masks, styles)]
     gap = round(line_gap * style.cap)
     width = max(m.shape[1] for m in masks)
-    height = sum(m.shape[0] for m in masks) - 2 * pad * (len(masks) - 1) + gap * (len(masks) - 1)
+    # Each line's box runs from its cap top - pad to baseline + pad; neighbours share the pads.
+    tops = [0]
+    for i in range(1, len(masks)):
+        tops.append(tops[-1] + pads[i - 1] + styles[i - 1].cap + gap - pads[i])
+    height = max(t + m.shape[0] for t, m in zip(tops, masks))
     out = np.zeros((height, width), np.uint8)
     rows = []
-    y = 0
-    for m in masks:
+    for i, (m, s, y) in enumerate(zip(masks, styles, tops)):
         x = (width - m.shape[1]) // 2 if align == "center" else 0
         region = out[y : y + m.shape[0], x : x + m.shape[1]]
         np.maximum(region, m, out=region)
         if centres is not None:
-            centres.extend((x + cx, y + pad + style.cap / 2, len(rows)) for cx in line_xs[len(rows)])
-        rows.append((y + pad, y + pad + style.cap))
-        y += m.shape[0] - 2 * pad + gap
+            centres.extend((x + cx, y + pads[i] + s.cap / 2, i) for cx in line_xs[i])
+        rows.append((y + pads[i], y + pads[i] + s.cap))
     return out, rows

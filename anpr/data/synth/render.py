@@ -27,6 +27,8 @@ class Plate:
     text_box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the characters
     scheme: str
     font: str
+    layout: str = "one-line"  # one of anpr.data.layouts.LAYOUTS
+    separator: str = ""  # printed between groups: '', '-' or '.'
     min_cap: float = 12.0  # smallest legible character height in the final image, in pixels
     # (x, y, line) of each character's centre in reading order, in plate pixels; None where the
     # layout has no single reading line per row (the stacked 'MP/09' prefix).
@@ -99,6 +101,18 @@ def split_lines(rng: np.random.Generator, text: str, two_line: bool) -> list[lis
     return merged
 
 
+def two_line_styles(rng: np.random.Generator, style: TextStyle) -> list[TextStyle]:
+    """Top and bottom line styles: on most two-wheeler plates the registration number below is
+    larger and bolder than the state and district above; autos often print both the same."""
+    if rng.random() < 0.4:
+        return [style, style]
+    top = replace(style, cap=round(style.cap * float(rng.choice([0.68, 0.76, 0.84, 0.92]))),
+                  stroke=max(-1, style.stroke - int(rng.random() < 0.5)),
+                  group_gap=style.group_gap * float(rng.uniform(1.0, 1.8)))
+    bottom = replace(style, stroke=min(2, style.stroke + int(rng.random() < 0.5)))
+    return [top, bottom]
+
+
 def _ink(mask: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.max(axis=1) > 40)
     cols = np.flatnonzero(mask.max(axis=0) > 40)
@@ -137,28 +151,32 @@ class _Geometry:
 
 
 def _text_mask(rng: np.random.Generator, text: str, two_line: bool, style: TextStyle
-               ) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None]:
-    """The characters as one ink-cropped mask, the rows of each line, the minimum legible cap
-    and the character centres (x, y, line) in the mask (None for a stacked prefix)."""
+               ) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None, str]:
+    """The characters as one ink-cropped mask, the rows of each line, the minimum legible cap,
+    the character centres (x, y, line) in the mask (None for a stacked prefix) and the layout."""
     groups = plate_groups(text)
     centres: list[tuple[float, float, int]] | None = None
-    if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.04:
+    if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.05:
         mask = stacked_prefix(rng, groups, style)
         rows = [(0, mask.shape[0])]
         min_cap = 24.0  # the small prefix must stay readable
+        layout = "stacked-prefix"
     else:
         lines = split_lines(rng, text, two_line)
         min_cap = 12.0
         centres = []
+        line_styles = two_line_styles(rng, style) if len(lines) == 2 else None
         mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
-                                align="center" if rng.random() < 0.85 else "left", centres=centres)
+                                align="center" if rng.random() < 0.85 else "left", centres=centres,
+                                line_styles=line_styles)
+        layout = "two-line" if two_line else "one-line"
     cols = np.flatnonzero(mask.max(axis=0) > 40)
     ink_rows = np.flatnonzero(mask.max(axis=1) > 40)
     # Crop to the ink: stroke dilation, jitter and tails reach past the cap lines.
     top, bottom = int(ink_rows[0]), int(ink_rows[-1]) + 1
     mask = mask[top:bottom, cols[0] : cols[-1] + 1]
     points = None if centres is None else np.array(centres, np.float32) - np.float32([cols[0], top, 0])
-    return mask, [(a - top, b - top) for a, b in rows], min_cap, points
+    return mask, [(a - top, b - top) for a, b in rows], min_cap, points, layout
 
 
 def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int, tw: int, cap: int) -> _Geometry:
@@ -185,8 +203,11 @@ def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int
     if ind_style == "mark":
         ind_w = int(ind_w * 0.8)
     pw = int(round(tw + mx_l + mx_r + ind_w))
-    # Keep real plate proportions: one-line about 2.8-5.8:1, two-line 1.45-2.3:1.
+    # Keep real plate proportions: one-line about 2.8-5.8:1, two-line 1.45-2.3:1, and auto-rickshaw
+    # plates (commercial two-line) often nearly square, 1.2-1.6:1, with wide margins above and below.
     lo, hi = (1.45, 2.3) if two_line else (2.8, 5.8)
+    if two_line and scheme == "commercial" and rng.random() < 0.6:
+        lo, hi = 1.2, float(rng.uniform(1.2, 1.6))
     if pw < lo * ph:
         extra = lo * ph - pw
         mx_l, mx_r, pw = mx_l + extra / 2, mx_r + extra / 2, int(round(lo * ph))
@@ -196,10 +217,14 @@ def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int
     return _Geometry(ph, pw, int(round(mx_l + ind_w)), int(round(m_top)), ind_style, ind_w, hsrp, dealer, dealer_band)
 
 
-def _screws(rng: np.random.Generator, img: np.ndarray, two_line: bool) -> None:
+def _screws(rng: np.random.Generator, img: np.ndarray, two_line: bool, between: int | None = None) -> None:
+    """Screw heads or rivets; on two-line plates also in the gap between the lines (row ``between``)."""
     ph, pw = img.shape[:2]
     r = max(2, int(rng.uniform(0.035, 0.065) * (ph if not two_line else ph * 0.7)))
-    if two_line and rng.random() < 0.6:  # top and bottom centre, often over the text
+    if two_line and between is not None and rng.random() < 0.35:  # left and right of the gap
+        sx = int(pw * rng.uniform(0.06, 0.14))
+        decor.screws(img, [(sx, between), (pw - sx, between)], r, rng)
+    elif two_line and rng.random() < 0.6:  # top and bottom centre, often over the text
         sx = int(pw * rng.uniform(0.4, 0.6))
         decor.screws(img, [(sx, int(ph * rng.uniform(0.06, 0.2))), (sx, int(ph * rng.uniform(0.8, 0.94)))], r, rng)
     else:
@@ -226,7 +251,7 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     scheme = sample_scheme(rng, two_line)
     bg, fg = scheme_colours(rng, scheme)
     style = sample_style(rng, two_line)
-    mask, rows, min_cap, centres = _text_mask(rng, text, two_line, style)
+    mask, rows, min_cap, centres, layout = _text_mask(rng, text, two_line, style)
     cap = style.cap
     text_h, tw = mask.shape
     g = _geometry(rng, scheme, two_line, text_h, tw, cap)
@@ -270,11 +295,12 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         if inset >= 0:  # a rim never runs over the characters
             decor.border(img, inset, thick, max(0, radius - inset), fg)
     if rng.random() < 0.45:
-        _screws(rng, img, two_line)
+        _screws(rng, img, two_line, ty + (rows[0][1] + rows[1][0]) // 2 if len(rows) == 2 else None)
     if g.dealer:
         _dealer_text(rng, img, g, two_line, cap)
 
     box = (tx, ty, tx + tw, ty + text_h)
     if centres is not None:
         centres = centres + np.float32([tx, ty, 0])
-    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, min_cap, centres)
+    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, layout,
+                 style.separator, min_cap, centres)

@@ -78,9 +78,9 @@ def _homography(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, n
 def _margins(rng: np.random.Generator, ph: float) -> np.ndarray:
     """Crop margins (left, top, right, bottom) around the plate, negative = cut into it."""
     r = rng.random()
-    if r < 0.3:  # tight: border and edge partly cut away
+    if r < 0.25:  # tight: border and edge partly cut away
         m = rng.uniform(-0.12, 0.03, 4)
-    elif r < 0.7:
+    elif r < 0.6:
         m = rng.uniform(-0.02, 0.15, 4)
     else:  # loose, as detectors often cut: body and bumper around the plate on every side
         m = rng.uniform(0.05, 0.5, 4)

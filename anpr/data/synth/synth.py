@@ -12,9 +12,7 @@ from .scene import place
 from .text import sample_plate
 
 # Bump whenever rendering output changes: datasets on disk are cached under this key.
-GENERATOR_VERSION = "5"
-
-LAYOUTS = ("one-line", "two-line")
+GENERATOR_VERSION = "6"
 
 
 @dataclass
@@ -23,12 +21,21 @@ class SynthSample:
 
     image: np.ndarray  # HxWx3 uint8, BGR (OpenCV order)
     text: str  # label, A-Z0-9; two-line plates read top line then bottom line
-    layout: str  # 'one-line' or 'two-line'
+    layout: str  # one of anpr.data.layouts.LAYOUTS
     scheme: str  # colour scheme name, see schemes.SCHEMES
     fmt: str  # plate format from the grammar: 'standard', 'delhi' or 'bh'
     # (x, y, line) of each character's centre in reading order, x and y as fractions of the
     # image's width and height; None for layouts without one reading line per row (stacked).
     char_centres: np.ndarray | None = None
+    separator: str = ""  # printed between groups: '', '-' or '.'
+
+    @property
+    def tags(self) -> list[str]:
+        """Further fields for layout.tsv, which evaluation breaks accuracy down by."""
+        return [f"separator:{_SEPARATOR_NAMES[self.separator]}"]
+
+
+_SEPARATOR_NAMES = {"": "none", "-": "dash", ".": "dot"}
 
 
 class PlateSynthesizer:
@@ -56,7 +63,7 @@ class PlateSynthesizer:
         image = degrade(rng, crop, CAP, out_h)
         if centres is not None:
             centres = centres / np.float32([crop.shape[1], crop.shape[0], 1])
-        return SynthSample(image, text, LAYOUTS[two_line], plate.scheme, fmt, centres)
+        return SynthSample(image, text, plate.layout, plate.scheme, fmt, centres, plate.separator)
 
     __getitem__ = render
 

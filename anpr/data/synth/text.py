@@ -37,8 +37,14 @@ def _number(rng: np.random.Generator, padded_p: float = 0.92) -> str:
     return str(int(rng.integers(10 ** (digits - 1), 10**digits)))
 
 
+# States whose plates often print a one-digit district unpadded ('GJ.1.KE.2245', 'GJ 5 AB 1234').
+_SHORT_DISTRICT_P = {"GJ": 0.45}
+
+
 def _district(rng: np.random.Generator, state: str, padded_p: float = 0.9) -> str:
     d = int(rng.integers(1, _MAX_DISTRICT.get(state, 20) + 1))
+    if d < 10 and rng.random() < _SHORT_DISTRICT_P.get(state, 0.0):
+        return str(d)
     return f"{d:02d}" if rng.random() < padded_p else str(d)
 
 
