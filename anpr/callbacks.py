@@ -9,7 +9,6 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 
 
 class ValidationSummary(L.Callback):
@@ -58,8 +57,7 @@ class PredictionGrid(L.Callback):
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         if batch_idx == 0 and not trainer.sanity_checking:
             n = min(self.max_images, len(batch["texts"]))
-            mean = pl_module.hparams.preprocessing.get("mean", IMAGENET_MEAN)
-            std = pl_module.hparams.preprocessing.get("std", IMAGENET_STD)
+            mean, std = pl_module.contract.mean, pl_module.contract.std
             images = batch["images"][:n].cpu()
             if images.dtype == torch.uint8:  # loaders hand over raw pixels
                 images = images.permute(0, 2, 3, 1).numpy()

@@ -36,7 +36,7 @@ def export_onnx(net: Any, info: ModelInfo, out: str | Path, opset: int = MIN_OPS
         raise ValueError(f"opset {opset} is too old; use {MIN_OPSET} or newer")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    height, width = info.preprocessing["image_height"], info.preprocessing["image_width"]
+    height, width = info.contract.image_height, info.contract.image_width
     example = torch.zeros(2, 3, height, width)
     net = net.eval()
     with warnings.catch_warnings():

@@ -15,36 +15,32 @@ from typing import Any
 
 import torch
 
+from anpr.contract import PlateContract
 from anpr.errors import ConfigError
 from anpr.inference.reader import load_checkpoint
 
-PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
 
-
-def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any], keys: Any = None) -> list[str]:
-    """'key (checkpoint A, this run B)' for each of ``keys`` (default: all) whose values differ."""
-    keys = sorted(set(saved) | set(wanted)) if keys is None else keys
+def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """'key (checkpoint A, this run B)' for each key whose values differ."""
     return [
         f"{key} (checkpoint {saved.get(key)!r}, this run {wanted.get(key)!r})"
-        for key in keys
+        for key in sorted(set(saved) | set(wanted))
         if saved.get(key) != wanted.get(key)
     ]
 
 
-def load_initial_weights(net: torch.nn.Module, path: str | Path, charset: str, model: Mapping[str, Any],
-                         preprocessing: Mapping[str, Any]) -> None:
+def load_initial_weights(net: torch.nn.Module, path: str | Path, contract: PlateContract,
+                         model: Mapping[str, Any]) -> None:
     """Copy the network weights of checkpoint ``path`` into ``net`` after checking they fit.
 
-    ``charset``, ``model`` and ``preprocessing`` are this run's; the checkpoint's must match
-    (``ValueError`` listing every difference otherwise). Unreadable or unsafe files raise the
-    reader's ``CheckpointError``.
+    ``contract`` and ``model`` are this run's; the checkpoint's must match, except for the grammar
+    and the time steps, which follow from the model (``ConfigError`` listing every difference
+    otherwise). Unreadable or unsafe files raise the reader's ``CheckpointError``.
     """
     source, info = load_checkpoint(path)
-    problems = []
-    if info.charset != charset:
-        problems.append(f"charset (checkpoint {info.charset!r}, this run {charset!r})")
-    problems += [f"model.{d}" for d in _differences(info.model, model)]
-    problems += [f"input {d}" for d in _differences(info.preprocessing, preprocessing, PREPROCESSING_KEYS)]
+    problems = [f"model.{d}" for d in _differences(info.model, model)]
+    problems += [f"{field} (checkpoint {saved!r}, this run {wanted!r})"
+                 for field, saved, wanted in info.contract.differences(contract, ignore=("grammar", "time_steps"))]
     if problems:
         target = str(model.get("_target_", "")).rsplit(".", 1)[-1]
         raise ConfigError(

@@ -11,9 +11,10 @@ import lightning as L
 import torch
 from torch import nn
 
-from anpr.charset import Charset, Decoded
+from anpr.charset import Decoded
 from anpr.data.device_augment import DeviceAugmenter
-from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, DeviceNormalize
+from anpr.contract import PlateContract
+from anpr.data.images import DeviceNormalize
 from anpr.data.layouts import LAYOUTS
 from anpr.decoding import PlateDecoder
 from anpr.errors import ConfigError
@@ -31,8 +32,9 @@ class PlateRecognitionModule(L.LightningModule):
     Args:
         model: the network's config (``_target_`` plus arguments), kept so any checkpoint can be
             rebuilt without the training code's config files.
-        charset: characters after the CTC blank, in class order.
-        preprocessing: input size and normalization (what inference must reproduce).
+        contract: the plate contract (:class:`anpr.contract.PlateContract` or its ``to_dict()``):
+            characters, input size and normalization, time steps and grammar. With a grammar,
+            validation also logs the accuracy of grammar-constrained decoding (``val/seq_acc_grammar``).
         optimizer: AdamW arguments (``lr``, ``weight_decay``).
         scheduler: OneCycleLR arguments (``max_lr``, ``pct_start``, ``div_factor``, ...).
         max_consecutive_nonfinite: a batch whose loss is NaN/inf is skipped and counted; this
@@ -41,8 +43,6 @@ class PlateRecognitionModule(L.LightningModule):
         compile: ``torch.compile`` the network in place (state-dict keys stay unchanged).
         device_augmentations: kornia transform configs applied to training batches on the
             training device (:mod:`anpr.data.device_augment`); empty: none.
-        grammar: plate formats (:mod:`anpr.grammar`); validation then also logs the sequence
-            accuracy of grammar-constrained decoding (``val/seq_acc_grammar``). None: not logged.
         loss: ``name`` (``ctc`` or ``focal_ctc``) and ``focal_gamma`` (:mod:`anpr.losses`);
             validation always reports plain CTC, so runs with either loss compare.
         alignment: ``weight`` and ``fade_steps`` of the alignment guide
@@ -53,25 +53,27 @@ class PlateRecognitionModule(L.LightningModule):
     def __init__(
         self,
         model: Mapping[str, Any],
-        charset: str,
-        preprocessing: Mapping[str, Any],
+        contract: PlateContract | Mapping[str, Any],
         optimizer: Mapping[str, Any] | None = None,
         scheduler: Mapping[str, Any] | None = None,
         max_consecutive_nonfinite: int = 5,
         channels_last: bool = False,
         compile: bool = False,
         device_augmentations: Sequence[Mapping[str, Any]] = (),
-        grammar: str | None = None,
         loss: Mapping[str, Any] | None = None,
         alignment: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
-        self.charset = Charset(charset)
+        if isinstance(contract, PlateContract):
+            contract = contract.to_dict()
+        self.save_hyperparameters()  # plain types only: checkpoints load with weights_only=True
+        self.contract = PlateContract.from_dict(contract, "the module's contract")
+        self.charset = self.contract.characters
         self.net = build_model(model, num_classes=self.charset.num_classes)
-        self.normalize = DeviceNormalize(
-            preprocessing.get("mean", IMAGENET_MEAN), preprocessing.get("std", IMAGENET_STD)
-        )
+        if self.contract.time_steps not in (0, self.net.time_steps):
+            raise ConfigError(f"the contract says {self.contract.time_steps} CTC time steps, but this network "
+                              f"emits {self.net.time_steps}: build the contract from the same model config")
+        self.normalize = DeviceNormalize(self.contract)
         self.device_augment = DeviceAugmenter(device_augmentations) if device_augmentations else None
         self.loss_options = dict(loss or {"name": "ctc"})
         plate_ctc_loss(torch.zeros(1, 1, 2), torch.ones(1, dtype=torch.long), torch.ones(1, dtype=torch.long),
@@ -79,7 +81,9 @@ class PlateRecognitionModule(L.LightningModule):
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
-        self.grammar_decoder = PlateDecoder(charset, "grammar", grammar, n_best=1) if load_grammar(grammar) else None
+        grammar = self.contract.grammar
+        self.grammar_decoder = (PlateDecoder(self.contract.charset, "grammar", grammar, n_best=1)
+                                if load_grammar(grammar) else None)
         self.val_seq_acc_grammar = SequenceAccuracy()
         self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
         self.consecutive_nonfinite = 0
@@ -216,12 +220,8 @@ class PlateRecognitionModule(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Everything inference needs, as plain types, under one key."""
-        checkpoint["anpr"] = {
-            "charset": self.charset.characters,
-            "preprocessing": dict(self.hparams.preprocessing),
-            "model": dict(self.hparams.model),
-            "time_steps": int(getattr(self.net, "time_steps", 0)),
-        }
+        contract = self.contract.with_time_steps(self.net.time_steps)
+        checkpoint["anpr"] = {**contract.to_dict(), "model": dict(self.hparams.model)}
         checkpoint["nonfinite_batches"] = self.nonfinite_batches
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:

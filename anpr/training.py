@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from torch.utils.data import DataLoader
 
 from anpr.config import accumulation, micro_batch, to_plain
+from anpr.contract import PlateContract, contract_from_config
 from anpr.errors import ConfigError
 from anpr.initial_weights import load_initial_weights
 from anpr.module import PlateRecognitionModule
@@ -40,16 +41,19 @@ LOADER_KEYS = (
 DDP_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
-def build_module(cfg: DictConfig, datamodule: Any) -> PlateRecognitionModule:
+def build_data(cfg: DictConfig, contract: PlateContract, **overrides: Any) -> Any:
+    """The configured data module, bound to the run's contract (an object, so not part of the config)."""
+    return instantiate(cfg.data, _partial_=True, **overrides)(contract=contract)
+
+
+def build_module(cfg: DictConfig, contract: PlateContract) -> PlateRecognitionModule:
     return PlateRecognitionModule(
         model=to_plain(cfg.model),
-        charset=cfg.charset,
-        preprocessing=datamodule.preprocessor.metadata(),
+        contract=contract,
         optimizer=to_plain(cfg.optimizer),
         scheduler=to_plain(cfg.scheduler),
         max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
         device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
-        grammar=cfg.get("grammar"),
         loss=to_plain(cfg.get("loss")),
         alignment=to_plain(cfg.get("alignment")),
         **to_plain(cfg.get("performance", {})),
@@ -119,9 +123,10 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
     if batching:  # several processes share the preset's batch
         trainer.accumulate_grad_batches = batching["accumulate_grad_batches"]
         data_overrides["batch_size"] = batching["batch_size"]
-    datamodule = instantiate(cfg.data, **data_overrides)
+    contract = contract_from_config(cfg)
+    datamodule = build_data(cfg, contract, **data_overrides)
     unpadded_validation(datamodule)
-    module = build_module(cfg, datamodule)
+    module = build_module(cfg, contract)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir)
     if cfg.get("init_from"):
         if ckpt_path:
@@ -129,8 +134,7 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
                 "init_from and ckpt_path were both given: ckpt_path resumes a run (its weights, optimizer "
                 "and schedule), init_from starts a new run from a checkpoint's weights. Pick one."
             )
-        load_initial_weights(module.net, cfg.init_from, cfg.charset, to_plain(cfg.model),
-                             datamodule.preprocessor.metadata())
+        load_initial_weights(module.net, cfg.init_from, contract, to_plain(cfg.model))
         log.info("Starting from the weights of %s (new optimizer and schedule)",
                  resolve_model(cfg.init_from, "checkpoint"))
     if ckpt_path:

@@ -11,14 +11,13 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader
 
-from anpr.charset import DEFAULT_CHARACTERS, Charset
+from anpr.contract import PlateContract
 from anpr.data import checks
 from anpr.data.augment import Augmenter
 from anpr.data.char_centres import read_centres
 from anpr.data.check_images import ImageLimits
 from anpr.data.check_issues import count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
-from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts
 
@@ -44,11 +43,12 @@ class PlateDataModule(L.LightningDataModule):
     ``char_centres_file`` (optional, the renderer's ``chars.tsv``) says where each character of a
     training image is; training then guides its first steps with it (``alignment`` in train.yaml).
 
+    ``contract`` (:class:`anpr.contract.PlateContract`) sets the characters labels may hold, the
+    input size and normalization, and the CTC time steps that reject labels too long for the model.
+
     Args (the data checks):
         on_bad_sample: ``error`` or ``skip``.
         min_image_height, min_image_width: smaller images are problems (too small to read).
-        ctc_time_steps: the model's CTC time steps, for rejecting labels too long for it; None
-            takes them from the model being trained (when attached to a Trainer).
         check_cache_dir: where image check results are cached (per file size and mtime) so the
             next run does not decode the images again; None: a ``.anpr-checks`` folder next to
             the labels file.
@@ -65,15 +65,11 @@ class PlateDataModule(L.LightningDataModule):
         self,
         images_dir: str,
         labels_file: str,
+        contract: PlateContract,
         val_images_dir: str | None = None,
         val_labels_file: str | None = None,
         layouts_file: str | None = None,
         char_centres_file: str | None = None,
-        charset: str = DEFAULT_CHARACTERS,
-        image_height: int = 64,
-        image_width: int = 256,
-        mean: Sequence[float] = IMAGENET_MEAN,
-        std: Sequence[float] = IMAGENET_STD,
         val_fraction: float = 0.15,
         split_seed: int = 42,
         max_samples: int | None = None,
@@ -86,7 +82,6 @@ class PlateDataModule(L.LightningDataModule):
         on_bad_sample: str = "error",
         min_image_height: int = 8,
         min_image_width: int = 16,
-        ctc_time_steps: int | None = None,
         check_cache_dir: str | None = None,
         report_dir: str | None = None,
         in_memory_cache: bool = False,
@@ -95,8 +90,9 @@ class PlateDataModule(L.LightningDataModule):
         self.images_dir, self.labels_file = images_dir, labels_file
         self.val_images_dir, self.val_labels_file = val_images_dir, val_labels_file
         self.layouts_file, self.char_centres_file = layouts_file, char_centres_file
-        self.charset = Charset(charset)
-        self.preprocessor = Preprocessor(image_height, image_width, mean, std)
+        self.contract = contract
+        self.charset = contract.characters
+        self.preprocessor = contract.preprocessor
         self.val_fraction, self.split_seed, self.max_samples = val_fraction, split_seed, max_samples
         self.batch_size = batch_size
         self.val_batch_size = val_batch_size or batch_size
@@ -107,7 +103,6 @@ class PlateDataModule(L.LightningDataModule):
             raise ValueError(f"data.on_bad_sample must be one of {BAD_SAMPLE_POLICIES}, got {on_bad_sample!r}")
         self.on_bad_sample = on_bad_sample
         self.image_limits = ImageLimits(int(min_image_height), int(min_image_width))
-        self.ctc_time_steps = ctc_time_steps
         self.check_cache_dir, self.report_dir = check_cache_dir, report_dir
         self.in_memory_cache = bool(in_memory_cache)
         self.check_reports: dict[str, checks.CheckReport] | None = None
@@ -153,12 +148,12 @@ class PlateDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         """Run the data checks once per machine before the processes set up (Lightning calls
         this on one process); each process's :meth:`setup` then finds the results cached."""
-        self._scan(self.ctc_time_steps or self._model_time_steps())
+        self._scan(self.contract.time_steps or None)
 
     def check_data(self) -> list[checks.CheckReport]:
         """Check every labels file and its images (cached); apply ``on_bad_sample``."""
         if self.check_reports is None:
-            time_steps = self.ctc_time_steps or self._model_time_steps()
+            time_steps = self.contract.time_steps or None
             reports = self._scan(time_steps)
             self._apply_policy(list(reports.values()), time_steps)
             self.check_reports = reports
@@ -225,15 +220,6 @@ class PlateDataModule(L.LightningDataModule):
             trainer = getattr(self, "trainer", None)
             folder = getattr(trainer, "default_root_dir", None) if trainer is not None else None
         return Path(folder) / BAD_SAMPLES_FILE if folder else None
-
-    def _model_time_steps(self) -> int | None:
-        """CTC time steps of the network being trained, when a Trainer has attached one."""
-        try:
-            module = self.trainer.lightning_module if self.trainer is not None else None
-        except (AttributeError, RuntimeError):
-            module = None
-        steps = getattr(getattr(module, "net", None), "time_steps", None)
-        return int(steps) if steps else None
 
     def _records(self, labels_file: str) -> list[LabelRecord]:
         """The checked records minus skipped lines; unchecked (split_records() alone): strict parse."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+if TYPE_CHECKING:
+    from anpr.contract import PlateContract
 
 
 class ImageReadError(ValueError):
@@ -51,16 +51,11 @@ class Preprocessor:
     """Resize to the model's input size and normalize: the single definition both training
     (after augmentation) and inference use, so the two can never drift apart."""
 
-    def __init__(
-        self,
-        image_height: int,
-        image_width: int,
-        mean: Sequence[float] = IMAGENET_MEAN,
-        std: Sequence[float] = IMAGENET_STD,
-    ) -> None:
-        self.image_height, self.image_width = int(image_height), int(image_width)
-        self.mean = np.asarray(mean, dtype=np.float32) * 255.0
-        self.std = np.asarray(std, dtype=np.float32) * 255.0
+    def __init__(self, contract: PlateContract) -> None:
+        self.contract = contract
+        self.image_height, self.image_width = contract.image_height, contract.image_width
+        self.mean = np.asarray(contract.mean, dtype=np.float32) * 255.0
+        self.std = np.asarray(contract.std, dtype=np.float32) * 255.0
 
     def resize(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -81,14 +76,6 @@ class Preprocessor:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         return self.normalize(self.resize(image))
 
-    def metadata(self) -> dict:
-        return {
-            "image_height": self.image_height,
-            "image_width": self.image_width,
-            "mean": [float(m) for m in self.mean / 255.0],
-            "std": [float(s) for s in self.std / 255.0],
-        }
-
 
 class DeviceNormalize(torch.nn.Module):
     """(B, 3, H, W) pixels to the normalized float32 input, on whatever device they are on.
@@ -98,10 +85,10 @@ class DeviceNormalize(torch.nn.Module):
     copy to the GPU moves 4x fewer bytes; the arithmetic is :meth:`Preprocessor.normalize`'s.
     """
 
-    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:
+    def __init__(self, contract: PlateContract) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        for name, values in (("mean", contract.mean), ("std", contract.std)):
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         if pixels.dtype == torch.uint8:

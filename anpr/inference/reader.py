@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from anpr.charset import Charset
+from anpr.contract import ContractError, PlateContract
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.errors import UserError
@@ -28,11 +29,9 @@ from anpr.pretrained import resolve_model
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 ONNX_SUFFIXES = (".onnx",)
 
-# Keys of the ONNX metadata_props that make an exported file self-describing.
-META_CHARSET = "anpr.charset"
-META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, mean, std
+# Keys of the ONNX metadata_props that make an exported file self-describing, beside the plate
+# contract's own (anpr.contract).
 META_MODEL = "anpr.model"  # JSON: the network config the file was exported from
-META_TIME_STEPS = "anpr.time_steps"
 META_VERSION = "anpr.version"
 META_CALIBRATION = "anpr.calibration"  # JSON: temperature (and what it was fitted on)
 
@@ -48,13 +47,24 @@ class UnsafeCheckpointError(CheckpointError):
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What a model file says about itself: enough to preprocess and decode."""
+    """What a model file says about itself: its plate contract, the network config it was built
+    from and its confidence calibration."""
 
-    charset: str
-    preprocessing: dict[str, Any]  # image_height, image_width, mean, std
+    contract: PlateContract
     model: dict[str, Any]
-    time_steps: int = 0
     calibration: dict[str, Any] = field(default_factory=dict)  # temperature, fitted_on (scripts/calibrate.py)
+
+    @property
+    def charset(self) -> str:
+        return self.contract.charset
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        return self.contract.preprocessing
+
+    @property
+    def time_steps(self) -> int:
+        return self.contract.time_steps
 
     @property
     def temperature(self) -> float:
@@ -62,37 +72,29 @@ class ModelInfo:
 
     @property
     def preprocessor(self) -> Preprocessor:
-        p = self.preprocessing
-        return Preprocessor(p["image_height"], p["image_width"], p["mean"], p["std"])
+        return Preprocessor(self.contract)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The checkpoint's ``anpr`` entry: plain types only."""
+        return {**self.contract.to_dict(), "model": dict(self.model), "calibration": dict(self.calibration)}
 
     def onnx_metadata(self) -> dict[str, str]:
         from anpr import __version__
 
         return {
-            META_CHARSET: self.charset,
-            META_PREPROCESSING: json.dumps(self.preprocessing),
+            **self.contract.onnx_metadata(),
             META_MODEL: json.dumps(self.model),
-            META_TIME_STEPS: str(self.time_steps),
             META_VERSION: __version__,
             META_CALIBRATION: json.dumps(self.calibration),
         }
 
     @classmethod
     def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> ModelInfo:
-        missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
-        if missing:
-            raise CheckpointError(
-                f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
-                "so the file carries its charset and preprocessing"
-            )
-        pre = json.loads(meta[META_PREPROCESSING])
-        return cls(
-            charset=meta[META_CHARSET],
-            preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
-            model=json.loads(meta.get(META_MODEL, "{}")),
-            time_steps=int(meta.get(META_TIME_STEPS, 0)),
-            calibration=json.loads(meta.get(META_CALIBRATION, "{}")),
-        )
+        try:
+            contract = PlateContract.from_onnx_metadata(meta, source)
+        except ContractError as err:
+            raise CheckpointError(str(err)) from err
+        return cls(contract, json.loads(meta.get(META_MODEL, "{}")), json.loads(meta.get(META_CALIBRATION, "{}")))
 
 
 def load_checkpoint(path: str | Path) -> tuple[Any, ModelInfo]:
@@ -143,19 +145,16 @@ def checkpoint_info(checkpoint: Any, source: Path | str = "checkpoint") -> Model
     block = checkpoint.get("anpr") if isinstance(checkpoint, dict) else None
     if block is None and isinstance(checkpoint, dict):
         block = checkpoint.get("hyper_parameters")
-    if not isinstance(block, Mapping) or not {"charset", "preprocessing", "model"} <= set(block):
+    if not isinstance(block, Mapping) or "model" not in block:
         raise CheckpointError(
             f"{source}: no charset/preprocessing/model config in the checkpoint "
             "(expected a checkpoint written by scripts/train.py)"
         )
-    pre = dict(block["preprocessing"])
-    return ModelInfo(
-        charset=str(block["charset"]),
-        preprocessing={k: pre[k] for k in ("image_height", "image_width", "mean", "std")},
-        model=dict(block["model"]),
-        time_steps=int(block.get("time_steps", 0) or 0),
-        calibration=dict(block.get("calibration") or {}),
-    )
+    try:
+        contract = PlateContract.from_dict(block.get("contract", block), str(source))
+    except ContractError as err:
+        raise CheckpointError(str(err)) from err
+    return ModelInfo(contract, dict(block["model"]), dict(block.get("calibration") or {}))
 
 
 class TorchBackend:

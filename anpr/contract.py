@@ -1,0 +1,137 @@
+"""The plate contract: the facts a model and its data must agree on, in one frozen object.
+
+A network trained on 48x192 crops normalized one way, emitting 36 characters over 24 CTC steps,
+reads garbage when fed 64x256 crops or decoded with another alphabet. So these facts are decided
+once per run (:func:`contract_from_config`) and then passed around, never re-derived: the data
+module preprocesses and checks labels with it, the LightningModule normalizes with it, checkpoints
+(``anpr`` entry) and ONNX files (``metadata_props``) store it, and inference and ``init_from``
+rebuild it from them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+from typing import Any
+
+from anpr.charset import Charset
+from anpr.errors import UserError
+
+# The keys of a contract's ``preprocessing`` entry, as checkpoints and ONNX files store them.
+PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
+
+# ONNX metadata_props holding the contract.
+META_CHARSET = "anpr.charset"
+META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, mean, std
+META_TIME_STEPS = "anpr.time_steps"
+META_GRAMMAR = "anpr.grammar"
+
+
+class ContractError(UserError):
+    """A model file or config whose contract is missing or incomplete."""
+
+
+@dataclass(frozen=True)
+class PlateContract:
+    """What a model and its data must agree on.
+
+    Attributes:
+        charset: the characters the network emits, in class order after the CTC blank.
+        image_height, image_width: the network's input size; every crop is resized to it.
+        mean, std: per-channel normalization of RGB pixels in [0, 1].
+        time_steps: CTC output steps of the network (the longest label it can emit is shorter);
+            0 where unknown (files written before it was stored).
+        grammar: the plate formats decoding follows (:mod:`anpr.grammar`); None: free text.
+    """
+
+    charset: str
+    image_height: int
+    image_width: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    time_steps: int = 0
+    grammar: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_height", int(self.image_height))
+        object.__setattr__(self, "image_width", int(self.image_width))
+        object.__setattr__(self, "mean", tuple(float(m) for m in self.mean))
+        object.__setattr__(self, "std", tuple(float(s) for s in self.std))
+        object.__setattr__(self, "time_steps", int(self.time_steps or 0))
+        if len(self.mean) != 3 or len(self.std) != 3:
+            raise ContractError(f"mean and std need 3 values (R, G, B), got {self.mean} and {self.std}")
+        Charset(self.charset)  # a bad alphabet fails here, not at the first label
+
+    @cached_property
+    def characters(self) -> Charset:
+        return Charset(self.charset)
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """Input size and normalization, the ``preprocessing`` entry of checkpoints and ONNX files."""
+        return {"image_height": self.image_height, "image_width": self.image_width,
+                "mean": list(self.mean), "std": list(self.std)}
+
+    @property
+    def preprocessor(self):  # -> anpr.data.images.Preprocessor (imported late: OpenCV)
+        from anpr.data.images import Preprocessor
+
+        return Preprocessor(self)
+
+    def with_time_steps(self, time_steps: int) -> PlateContract:
+        return replace(self, time_steps=int(time_steps))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only: checkpoints are loaded with ``weights_only=True``."""
+        return {"charset": self.charset, "preprocessing": self.preprocessing,
+                "time_steps": self.time_steps, "grammar": self.grammar}
+
+    @classmethod
+    def from_dict(cls, block: Mapping[str, Any], source: str = "checkpoint") -> PlateContract:
+        """From :meth:`to_dict`'s form, as checkpoints store it (older ones lack grammar and
+        time_steps)."""
+        pre = block.get("preprocessing")
+        missing = [k for k in ("charset", "preprocessing") if k not in block]
+        missing += [f"preprocessing.{k}" for k in PREPROCESSING_KEYS if isinstance(pre, Mapping) and k not in pre]
+        if missing or not isinstance(pre, Mapping):
+            raise ContractError(f"{source}: the plate contract lacks {missing or ['preprocessing']}; "
+                                "expected a file written by anpr's training or export")
+        return cls(str(block["charset"]), pre["image_height"], pre["image_width"], pre["mean"], pre["std"],
+                   int(block.get("time_steps") or 0), block.get("grammar"))
+
+    def onnx_metadata(self) -> dict[str, str]:
+        meta = {META_CHARSET: self.charset, META_PREPROCESSING: json.dumps(self.preprocessing),
+                META_TIME_STEPS: str(self.time_steps)}
+        if self.grammar is not None:
+            meta[META_GRAMMAR] = self.grammar
+        return meta
+
+    @classmethod
+    def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> PlateContract:
+        missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
+        if missing:
+            raise ContractError(f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
+                                "so the file carries its charset and preprocessing")
+        block = {"charset": meta[META_CHARSET], "preprocessing": json.loads(meta[META_PREPROCESSING]),
+                 "time_steps": meta.get(META_TIME_STEPS, 0), "grammar": meta.get(META_GRAMMAR)}
+        return cls.from_dict(block, source)
+
+    def differences(self, other: PlateContract, ignore: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+        """(field, this value, other value) for each field that differs, except ``ignore``."""
+        mine, theirs = asdict(self), asdict(other)
+        return [(k, mine[k], theirs[k]) for k in mine if k not in ignore and mine[k] != theirs[k]]
+
+
+def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
+    """A training config's contract: the charset, grammar and normalization it sets, the input
+    size of its model, and the CTC time steps of the network that model config builds."""
+    from anpr.models.factory import build_model
+
+    model = dict(cfg["model"])
+    charset = str(cfg["charset"])
+    norm = cfg["normalization"]
+    steps = build_model(model, num_classes=Charset(charset).num_classes).time_steps
+    return PlateContract(charset, model["image_height"], model["image_width"], norm["mean"], norm["std"],
+                         steps, cfg.get("grammar"))
