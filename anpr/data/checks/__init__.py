@@ -1,0 +1,34 @@
+"""Checking a rec dataset before training: every bad line with its file and line number.
+
+One job a module: :mod:`~anpr.data.checks.labels` (the label texts), :mod:`~anpr.data.checks.scan`
+and :mod:`~anpr.data.checks.cache` (the images, cached per file), :mod:`~anpr.data.checks.dataset`
+(:func:`check_dataset`, the one scan behind ``scripts/check_data.py`` and the training guard),
+:mod:`~anpr.data.checks.report` (its result and the guard's messages) and
+:mod:`~anpr.data.checks.fix` (``--fix-labels``). The checks never change data.
+
+Names are imported lazily, as in :mod:`anpr.data`, so importing one of them loads only its module.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "normalise_label": "anpr.data.checks.labels",
+    "describe_chars": "anpr.data.checks.labels",
+    "check_label_records": "anpr.data.checks.labels",
+    "ImageCache": "anpr.data.checks.cache",
+    "image_findings": "anpr.data.checks.scan",
+    "check_dataset": "anpr.data.checks.dataset",
+    "CheckReport": "anpr.data.checks.report",
+    "training_error_message": "anpr.data.checks.report",
+    "write_bad_samples": "anpr.data.checks.report",
+    "FixResult": "anpr.data.checks.fix",
+    "write_fixed_labels": "anpr.data.checks.fix",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'anpr.data.checks' has no attribute {name!r}")
