@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from anpr.bench.system import load_note, system_info
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.config import CONF_DIR
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
-from anpr.inference.timing import interleaved_medians, load_note, system_info
+from anpr.inference.timing import interleaved_medians
 
 MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
 
@@ -172,7 +173,7 @@ def run_infer(
     from anpr.inference.quantize import CALIBRATION_SEED, EVAL_SEED, plate_batch, quantize_static_int8
 
     settings = settings or InferSettings()
-    system = system_info(settings.threads)  # load average before our own work starts
+    system = system_info(settings.threads, ("torch", "onnxruntime", "onnx"))  # before our own work starts
     status = on_status or (lambda message: None)
     if settings.threads:
         torch.set_num_threads(int(settings.threads))

@@ -37,7 +37,6 @@ import contextlib
 import copy
 import logging
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -51,9 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from anpr.bench.system import load_note, system_info
 from anpr.config import CONF_DIR
-from anpr.hardware import native_bf16_flags, onednn_bf16
-from anpr.inference.timing import load_note
 
 PARTS = ("loop", "model", "data")
 
@@ -359,42 +357,6 @@ def _yn(flag: bool) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Conditions
-
-
-def cpu_bf16_support() -> str:
-    """Whether this CPU runs bf16 natively (AVX512-BF16 or AMX), as a phrase for the table."""
-    native, onednn = native_bf16_flags(), onednn_bf16()
-    if native:
-        return f"native ({', '.join(native)}; oneDNN bf16 {'on' if onednn else 'off'})"
-    if onednn:
-        return "no bf16 instructions, oneDNN emulates bf16 with AVX-512 (expect little or no gain)"
-    return "no native bf16 (autocast runs emulated, usually slower than fp32)"
-
-
-def train_system_info(threads: int | None = None) -> dict[str, Any]:
-    import albumentations
-    import cv2
-    import lightning
-    import torch
-
-    from anpr.inference.timing import cpu_model, load_average
-
-    load = load_average()
-    return {
-        "cpu": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "bf16": cpu_bf16_support(),
-        "load_average": load,
-        "threads": threads,
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "albumentations": albumentations.__version__,
-        "opencv": cv2.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -878,7 +840,8 @@ def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSet
         raise ValueError(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
     if not model_configs:
         raise ValueError("name at least one model config")
-    system = train_system_info(settings.threads)  # load average before our own work starts
+    # Before our own work starts, so that the load average is other processes'.
+    system = system_info(settings.threads, ("torch", "lightning", "albumentations", "opencv", "numpy"))
     status = on_status or (lambda message: None)
     if settings.threads:
         torch.set_num_threads(int(settings.threads))
