@@ -8,7 +8,7 @@ import pytest
 import torch
 from test_inference import script_main, tiny_model_files
 
-from anpr.benchmark import load_model_config, random_model
+from anpr.bench.infer import load_model_config, random_model
 from anpr.benchmark_train import (
     CACHE_AUG,
     CACHE_DEVICE_AUG,

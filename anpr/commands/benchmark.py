@@ -84,7 +84,7 @@ def main(argv=None) -> int:
 
 
 def infer_table(args: argparse.Namespace, err) -> str:
-    from anpr.benchmark import InferSettings, run_infer
+    from anpr.bench.infer import InferSettings, run_infer
 
     settings = InferSettings.smoke(args.threads) if args.smoke else InferSettings(threads=args.threads)
     settings.decoder = args.decoder

@@ -1,8 +1,6 @@
-"""Benchmarks that state their conditions. Mode ``infer``: reading speed per runtime (here);
-mode ``train``: Lightning vs a plain loop, the model alone, the data pipeline
-(:mod:`anpr.benchmark_train`).
+"""Benchmark mode ``infer``: how fast each runtime reads plates on this machine, with its conditions.
 
-``infer`` times PyTorch eager, ONNX Runtime fp32 and ONNX Runtime static int8 on the same
+It times PyTorch eager, ONNX Runtime fp32 and ONNX Runtime static int8 on the same
 preprocessed synthetic plates: latency at batch 1 (ms/plate, median after warm-up) and throughput
 at batch 64 (plates/s). Runtimes are timed in interleaved rounds so that a noisy neighbour on a
 shared machine slows all of them alike rather than whichever happened to run at the time.
@@ -28,8 +26,6 @@ from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
 from anpr.inference.timing import interleaved_medians
-
-MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
 
 
 @dataclass
