@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
 from test_check_data import TIME_STEPS, make_broken_dataset
 
-from anpr.data import DatasetError, PlateDataModule, check_images
-from anpr.data.checks import scan
+from anpr.data import DatasetError, PlateDataModule
+from anpr.data.checks import scan, scan_images
 from anpr.module import PlateRecognitionModule
 
 WARNING_KINDS = ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")
@@ -82,7 +82,7 @@ def test_second_validation_uses_the_cache(tmp_path: Path, monkeypatch) -> None:
     dm.setup("fit")
     assert dm.check_reports[str(labels_file)].cached == 20
 
-    real_scan, scanned = check_images.scan_images, []
+    real_scan, scanned = scan_images, []
 
     def counting_scan(paths, *args, **kwargs):
         scanned.extend(Path(p).name for p in paths)

@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     from anpr.charset import Charset
     from anpr.config import to_plain
     from anpr.data import checks
-    from anpr.data.check_images import ImageLimits, default_workers
     from anpr.data.check_issues import KINDS
+    from anpr.data.checks import ImageLimits, default_workers
     from anpr.data.labels import DatasetError
 
     cfg, model_name = training_config(args.model)

@@ -9,7 +9,7 @@ import logging
 import os
 from pathlib import Path
 
-from anpr.data.check_images import Finding, ImageFacts
+from anpr.data.checks.images import Finding, ImageFacts
 
 log = logging.getLogger(__name__)
 
