@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from anpr.bench.system import load_note, system_info
+from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.config import CONF_DIR
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
@@ -93,18 +94,10 @@ class InferResult:
             f"with ONNX fp32 on {s.eval_plates} other synthetic plates",
             *[f"- {note}" for note in self.notes],
             "",
-            f"| model | input | runtime | batch 1 (ms/plate) | batch {s.batch} (plates/s) | "
-            "speed-up vs eager (b1 / throughput) | size (MB) | reads = fp32 |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            *markdown_table(("model", "input", "runtime", "batch 1 (ms/plate)", f"batch {s.batch} (plates/s)",
+                             "speed-up vs eager (b1 / throughput)", "size (MB)", "reads = fp32"), "lllrrrrr",
+                            self._runtime_rows()),
         ]
-        eager = {r.model: r for r in self.rows if r.runtime == "pytorch eager"}
-        for r in self.rows:
-            base = eager.get(r.model)
-            speedup = f"{base.latency_ms / r.latency_ms:.2f}x / {r.throughput / base.throughput:.2f}x" if base else "-"
-            size = "-" if r.size_mb is None else f"{r.size_mb:.1f}"
-            agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
-            lines.append(f"| {r.model} | {r.input_size} | {r.runtime} | {r.latency_ms:.2f} | "
-                         f"{r.throughput:.0f} | {speedup} | {size} | {agree} |")
         if self.decode_rows:
             lines += [
                 "",
@@ -112,11 +105,23 @@ class InferResult:
                 f"of {s.batch}, median of interleaved rounds; random weights give flat, unpeaky outputs, so their "
                 "grammar decoding time says little about a trained model's:",
                 "",
-                "| model | decoder | ms/plate | reads changed vs greedy |",
-                "|---|---|---:|---:|",
-                *[f"| {d.model} | {d.decoder} | {d.ms_per_plate:.3f} | {d.changed:.1%} |" for d in self.decode_rows],
+                *markdown_table(("model", "decoder", "ms/plate", "reads changed vs greedy"), "llrr",
+                                [(d.model, d.decoder, f"{d.ms_per_plate:.3f}", f"{d.changed:.1%}")
+                                 for d in self.decode_rows]),
             ]
         return "\n".join(lines) + "\n"
+
+    def _runtime_rows(self) -> list[tuple[str, ...]]:
+        eager = {r.model: r for r in self.rows if r.runtime == "pytorch eager"}
+        rows = []
+        for r in self.rows:
+            base = eager.get(r.model)
+            speedup = f"{base.latency_ms / r.latency_ms:.2f}x / {r.throughput / base.throughput:.2f}x" if base else "-"
+            size = "-" if r.size_mb is None else f"{r.size_mb:.1f}"
+            agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
+            rows.append((r.model, r.input_size, r.runtime, f"{r.latency_ms:.2f}", f"{r.throughput:.0f}", speedup,
+                         size, agree))
+        return rows
 
 
 def load_model_config(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:

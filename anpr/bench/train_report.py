@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anpr.bench.system import load_note
+from anpr.bench.table import markdown_table
 from anpr.bench.train_settings import (
     AS_TRAINED,
     CACHE_AUG,
@@ -121,6 +122,14 @@ class TrainResult:
         return "\n".join(lines) + "\n"
 
     def _loop_table(self) -> list[str]:
+        plain = {r.model: r for r in self.loops if r.loop == PLAIN}
+        rows = []
+        for r in self.loops:
+            base = plain.get(r.model)
+            ratio = f"{r.images_per_s / base.images_per_s:.3f}x" if base else "-"
+            rounds = ", ".join(f"{rate:.1f}" for rate in r.per_round)
+            rows.append((r.model, r.input_size, r.batch, r.loop, f"{r.images_per_s:.1f}", ratio,
+                         f"{r.startup_s:.2f}", rounds))
         out = _section(
             "### Lightning Trainer vs a plain PyTorch loop",
             "Same model and initial weights, same batches, AdamW + OneCycleLR over the same steps, gradient "
@@ -130,16 +139,9 @@ class TrainResult:
             "the sanity check and one validation batch at the epoch's end (not in the timed steps). "
             "*Bare*: no callbacks, logger, progress bar, model summary or validation; the module's "
             "`self.log` calls still run. Start-up: from `fit()` (or the loop's start) to the first step.",
-            "| model | input | batch | loop | images/s | vs plain loop | start-up (s) | images/s per round |",
-            "|---|---|---:|---|---:|---:|---:|---|",
+            markdown_table(("model", "input", "batch", "loop", "images/s", "vs plain loop", "start-up (s)",
+                            "images/s per round"), "llrlrrrl", rows),
         )
-        plain = {r.model: r for r in self.loops if r.loop == PLAIN}
-        for r in self.loops:
-            base = plain.get(r.model)
-            ratio = f"{r.images_per_s / base.images_per_s:.3f}x" if base else "-"
-            rounds = ", ".join(f"{rate:.1f}" for rate in r.per_round)
-            out.append(f"| {r.model} | {r.input_size} | {r.batch} | {r.loop} | {r.images_per_s:.1f} | "
-                       f"{ratio} | {r.startup_s:.2f} | {rounds} |")
         spread = max((max(r.per_round) - min(r.per_round)) / r.images_per_s for r in self.loops if r.per_round)
         if spread > 0.1:
             out += ["", f"**Rounds differ by up to {spread:.0%}**: other work competed for the CPU; "
@@ -155,107 +157,109 @@ class TrainResult:
         return out
 
     def _model_table(self) -> list[str]:
-        out = _section(
-            "### The model alone: a training step on random tensors",
-            "Forward, CTC loss (float32), backward and AdamW step; no data loading. bf16: "
-            "`torch.autocast('cpu', dtype=torch.bfloat16)` around forward and loss.",
-            "| model | input | batch | channels_last | bf16 autocast | torch.compile | images/s | vs fp32 NCHW |",
-            "|---|---|---:|---|---|---|---:|---:|",
-        )
         base = {r.model: r for r in self.models if not (r.channels_last or r.bf16 or r.compiled)}
+        rows = []
         for r in self.models:
             b = base.get(r.model)
             ratio = f"{r.images_per_s / b.images_per_s:.2f}x" if b else "-"
-            out.append(f"| {r.model} | {r.input_size} | {r.batch} | {_yn(r.channels_last)} | {_yn(r.bf16)} | "
-                       f"{_yn(r.compiled)} | {r.images_per_s:.1f} | {ratio} |")
-        return out
+            rows.append((r.model, r.input_size, r.batch, _yn(r.channels_last), _yn(r.bf16), _yn(r.compiled),
+                         f"{r.images_per_s:.1f}", ratio))
+        return _section(
+            "### The model alone: a training step on random tensors",
+            "Forward, CTC loss (float32), backward and AdamW step; no data loading. bf16: "
+            "`torch.autocast('cpu', dtype=torch.bfloat16)` around forward and loss.",
+            markdown_table(("model", "input", "batch", "channels_last", "bf16 autocast", "torch.compile",
+                            "images/s", "vs fp32 NCHW"), "llrlllrr", rows),
+        )
 
     def _data_table(self) -> list[str]:
-        out = _section(
+        return _section(
             f"### The data pipeline alone (`{self.settings.augmentation}` augmentation)",
             "Per sample: read + decode + resize to the model's input (files) or a copy out of the in-memory "
             "cache, then augmentation and the uint8 CHW tensor (normalized on the device); then collate. "
             "0 workers: the main process on one thread, the rate of one loader worker.",
-            "| model | input | batch | pipeline | workers | images/s | images/s per worker |",
-            "|---|---|---:|---|---:|---:|---:|",
+            markdown_table(("model", "input", "batch", "pipeline", "workers", "images/s", "images/s per worker"),
+                           "llrlrrr",
+                           [(r.model, r.input_size, r.batch, r.pipeline, r.workers, f"{r.images_per_s:.0f}",
+                             f"{r.per_worker:.0f}") for r in self.data]),
         )
-        for r in self.data:
-            out.append(f"| {r.model} | {r.input_size} | {r.batch} | {r.pipeline} | {r.workers} | "
-                       f"{r.images_per_s:.0f} | {r.per_worker:.0f} |")
-        return out
 
     def _stage_table(self) -> list[str]:
-        out = _section(
+        return _section(
             "### Where a loader worker's time goes (one thread, per plate)",
             "Each stage timed alone over the same plates. An augmentation is timed when it fires; the "
             "expected cost is that times its probability p. *Augmentation, all* is the whole Compose as "
             "configured (its overhead included).",
-            "| model | stage | µs when applied | p | µs per plate |",
-            "|---|---|---:|---:|---:|",
+            markdown_table(("model", "stage", "µs when applied", "p", "µs per plate"), "llrrr",
+                           [(r.model, r.stage, f"{r.us_when_applied:.0f}", f"{r.probability:g}",
+                             f"{r.expected_us:.0f}") for r in self.stages]),
         )
-        for r in self.stages:
-            out.append(f"| {r.model} | {r.stage} | {r.us_when_applied:.0f} | {r.probability:g} | {r.expected_us:.0f} |")
-        return out
 
     def _ratio_tables(self) -> list[str]:
-        s = self.settings
         out: list[str] = []
         model_rate = {r.model: r.images_per_s for r in self.models
                       if not (r.channels_last or r.bf16 or r.compiled)}
         one = {(r.model, r.pipeline): r.images_per_s for r in self.data if r.workers == 0}
-        many = {(r.model, r.pipeline): r for r in self.data if r.workers > 0}
         if model_rate and self.data:
-            out += _section(
-                "### Data pipeline vs model on this CPU",
-                "Loader images/s divided by the model's training images/s (fp32, NCHW, random tensors): "
-                "above 1 the loader keeps up.",
-                "| model | model images/s | pipeline | loader images/s (workers) | loader / model | "
-                "one worker / model |",
-                "|---|---:|---|---:|---:|---:|",
-            )
-            for (model, pipeline), row in many.items():
-                if model not in model_rate or pipeline not in (FILES_AUG, CACHE_AUG):
-                    continue
-                rate = model_rate[model]
-                single = one.get((model, pipeline))
-                out.append(f"| {model} | {rate:.1f} | {pipeline} | {row.images_per_s:.0f} ({row.workers}) | "
-                           f"{row.images_per_s / rate:.2f} | "
-                           f"{'-' if single is None else f'{single / rate:.2f}'} |")
+            out += self._cpu_ratio_table(model_rate, one)
         if self.costs:
-            out += _section(
-                f"### GPU estimate (`gpu12gb`: {s.gpu_workers} loader workers)",
-                f"Assumed effective GPU throughput: {s.gpu_tflops:g} TFLOPS (`--gpu-tflops`; default: an RTX "
-                "3060-class card, about half its ~25 TFLOPS dense fp16 tensor-core peak with fp32 accumulation). "
-                "Training images/s = effective FLOP/s / (3 x forward FLOPs per plate): backward costs about "
-                f"twice the forward. Loader x{s.gpu_workers} = the one-worker rate measured here x "
-                f"{s.gpu_workers}, assuming {s.gpu_workers} free cores like this machine's; the target is "
-                "3x the GPU's rate. With `augmentation=seed_on_device` the workers only copy crops out of "
-                "the cache (the *in-memory cache, no augmentation* rate) and the GPU augments whole batches "
-                "(kornia; see the stage table for its cost on this CPU). A network with few FLOPs per plate "
-                "is more likely bound by kernel "
-                "launches and the sequential LSTM than by FLOPs on a GPU: its real rate is probably lower "
-                "than this estimate, which asks more of the loader, not less.",
-                "| model | params (M) | forward GFLOPs/plate | est. GPU images/s | needed (3x) | pipeline | "
-                f"loader x{s.gpu_workers} images/s | loader / GPU | 3x met |",
-                "|---|---:|---:|---:|---:|---|---:|---:|---|",
-            )
-            for cost in self.costs:
-                gpu = gpu_images_per_s(cost.forward_gflops, s.gpu_tflops)
-                pipelines = [p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG)
-                             if (cost.model, DEVICE_AUG_SOURCE.get(p, p)) in one] or ["-"]
-                for pipeline in pipelines:
-                    single = one.get((cost.model, DEVICE_AUG_SOURCE.get(pipeline, pipeline)))
-                    loader = "-" if single is None else f"{single * s.gpu_workers:.0f}"
-                    ratio = "-" if single is None else f"{single * s.gpu_workers / gpu:.2f}"
-                    met = "-" if single is None else _yn(single * s.gpu_workers >= 3 * gpu)
-                    out.append(f"| {cost.model} | {cost.parameters / 1e6:.2f} | {cost.forward_gflops:.3f} | "
-                               f"{gpu:.0f} | {3 * gpu:.0f} | {pipeline} | {loader} | {ratio} | {met} |")
+            out += self._gpu_table(one)
         return out
 
+    def _cpu_ratio_table(self, model_rate: dict[str, float], one: dict[tuple[str, str], float]) -> list[str]:
+        many = {(r.model, r.pipeline): r for r in self.data if r.workers > 0}
+        rows = []
+        for (model, pipeline), row in many.items():
+            if model not in model_rate or pipeline not in (FILES_AUG, CACHE_AUG):
+                continue
+            rate = model_rate[model]
+            single = one.get((model, pipeline))
+            rows.append((model, f"{rate:.1f}", pipeline, f"{row.images_per_s:.0f} ({row.workers})",
+                         f"{row.images_per_s / rate:.2f}", "-" if single is None else f"{single / rate:.2f}"))
+        return _section(
+            "### Data pipeline vs model on this CPU",
+            "Loader images/s divided by the model's training images/s (fp32, NCHW, random tensors): "
+            "above 1 the loader keeps up.",
+            markdown_table(("model", "model images/s", "pipeline", "loader images/s (workers)", "loader / model",
+                            "one worker / model"), "lrlrrr", rows),
+        )
 
-def _section(heading: str, intro: str, header: str, align: str) -> list[str]:
-    """The lines that open every table of the report: heading, what was measured, table header."""
-    return ["", heading, "", intro, "", header, align]
+    def _gpu_table(self, one: dict[tuple[str, str], float]) -> list[str]:
+        s = self.settings
+        rows = []
+        for cost in self.costs:
+            gpu = gpu_images_per_s(cost.forward_gflops, s.gpu_tflops)
+            pipelines = [p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG)
+                         if (cost.model, DEVICE_AUG_SOURCE.get(p, p)) in one] or ["-"]
+            for pipeline in pipelines:
+                single = one.get((cost.model, DEVICE_AUG_SOURCE.get(pipeline, pipeline)))
+                loader = "-" if single is None else f"{single * s.gpu_workers:.0f}"
+                ratio = "-" if single is None else f"{single * s.gpu_workers / gpu:.2f}"
+                met = "-" if single is None else _yn(single * s.gpu_workers >= 3 * gpu)
+                rows.append((cost.model, f"{cost.parameters / 1e6:.2f}", f"{cost.forward_gflops:.3f}", f"{gpu:.0f}",
+                             f"{3 * gpu:.0f}", pipeline, loader, ratio, met))
+        return _section(
+            f"### GPU estimate (`gpu12gb`: {s.gpu_workers} loader workers)",
+            f"Assumed effective GPU throughput: {s.gpu_tflops:g} TFLOPS (`--gpu-tflops`; default: an RTX "
+            "3060-class card, about half its ~25 TFLOPS dense fp16 tensor-core peak with fp32 accumulation). "
+            "Training images/s = effective FLOP/s / (3 x forward FLOPs per plate): backward costs about "
+            f"twice the forward. Loader x{s.gpu_workers} = the one-worker rate measured here x "
+            f"{s.gpu_workers}, assuming {s.gpu_workers} free cores like this machine's; the target is "
+            "3x the GPU's rate. With `augmentation=seed_on_device` the workers only copy crops out of "
+            "the cache (the *in-memory cache, no augmentation* rate) and the GPU augments whole batches "
+            "(kornia; see the stage table for its cost on this CPU). A network with few FLOPs per plate "
+            "is more likely bound by kernel "
+            "launches and the sequential LSTM than by FLOPs on a GPU: its real rate is probably lower "
+            "than this estimate, which asks more of the loader, not less.",
+            markdown_table(("model", "params (M)", "forward GFLOPs/plate", "est. GPU images/s", "needed (3x)",
+                            "pipeline", f"loader x{s.gpu_workers} images/s", "loader / GPU", "3x met"),
+                           "lrrrrlrrl", rows),
+        )
+
+
+def _section(heading: str, intro: str, table: list[str]) -> list[str]:
+    """A report section: heading, what was measured, then the table."""
+    return ["", heading, "", intro, "", *table]
 
 
 def gpu_images_per_s(forward_gflops: float, tflops: float) -> float:
