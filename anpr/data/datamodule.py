@@ -15,8 +15,7 @@ from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.data import checks
 from anpr.data.augment import Augmenter
 from anpr.data.char_centres import read_centres
-from anpr.data.check_issues import count_by_kind
-from anpr.data.checks import ImageLimits
+from anpr.data.checks import ImageLimits, count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels

@@ -1,17 +1,27 @@
 """Checking a rec dataset before training: every bad line with its file and line number.
 
-One job a module: :mod:`~anpr.data.checks.labels` (the label texts), :mod:`~anpr.data.checks.scan`
-and :mod:`~anpr.data.checks.cache` (the images, cached per file), :mod:`~anpr.data.checks.dataset`
-(:func:`check_dataset`, the one scan behind ``scripts/check_data.py`` and the training guard),
-:mod:`~anpr.data.checks.report` (its result and the guard's messages) and
-:mod:`~anpr.data.checks.fix` (``--fix-labels``). The checks never change data.
+One job a module: :mod:`~anpr.data.checks.issues` (the kinds of problem and how they are
+listed), :mod:`~anpr.data.checks.labels` (the label texts), :mod:`~anpr.data.checks.images` (one
+image file), :mod:`~anpr.data.checks.scan` and :mod:`~anpr.data.checks.cache` (all the images,
+cached per file), :mod:`~anpr.data.checks.dataset` (:func:`check_dataset`, the one scan behind
+``scripts/check_data.py`` and the training guard), :mod:`~anpr.data.checks.report` (its result and
+the guard's messages) and :mod:`~anpr.data.checks.fix` (``--fix-labels``). The checks never change
+data.
 
-Names are imported lazily, as in :mod:`anpr.data`, so importing one of them loads only its module.
+Names are imported lazily, as in :mod:`anpr.data`: :mod:`anpr.data.labels`, which the checks read
+labels with, itself takes :class:`Issue` from here, and importing every module up front would go
+round in a circle.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
+    "KINDS": "anpr.data.checks.issues",
+    "Kind": "anpr.data.checks.issues",
+    "Issue": "anpr.data.checks.issues",
+    "sort_issues": "anpr.data.checks.issues",
+    "count_by_kind": "anpr.data.checks.issues",
+    "format_issue_list": "anpr.data.checks.issues",
     "normalise_label": "anpr.data.checks.labels",
     "describe_chars": "anpr.data.checks.labels",
     "check_label_records": "anpr.data.checks.labels",

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from anpr.charset import Charset
-from anpr.data.check_issues import Issue, sort_issues
 from anpr.data.checks.images import ImageLimits
+from anpr.data.checks.issues import Issue, sort_issues
 from anpr.data.checks.labels import check_label_records
 from anpr.data.checks.report import CheckReport
 from anpr.data.checks.scan import image_findings

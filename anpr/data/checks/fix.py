@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anpr.charset import Charset
-from anpr.data.check_issues import Issue
+from anpr.data.checks.issues import Issue
 from anpr.data.checks.labels import normalise_label
 from anpr.data.checks.report import CheckReport
 from anpr.data.labels import DatasetError

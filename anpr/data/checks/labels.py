@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from anpr.charset import Charset, min_ctc_steps
-from anpr.data.check_issues import Issue
+from anpr.data.checks.issues import Issue
 from anpr.data.labels import LabelRecord
 
 # Characters normalisation removes: dots; whitespace, dashes and invisible format characters

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from anpr.data.check_issues import Issue, count_by_kind, format_issue_list
+from anpr.data.checks.issues import Issue, count_by_kind, format_issue_list
 from anpr.data.labels import LabelRecord
 
 
