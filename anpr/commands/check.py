@@ -215,7 +215,7 @@ def fix_labels(console: Console, report, charset, out: str, max_list: int) -> No
 
 
 def show(console: Console, report, charset, model_cfg, time_steps: int, args) -> None:
-    from anpr.data.check_show import contact_sheet, load_augmenter, prepare_samples, write_png
+    from anpr.data.checks import contact_sheet, load_augmenter, prepare_samples, write_png
     from anpr.data.images import Preprocessor
 
     records = report.good_records()[: args.show]

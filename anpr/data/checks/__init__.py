@@ -5,8 +5,9 @@ listed), :mod:`~anpr.data.checks.labels` (the label texts), :mod:`~anpr.data.che
 image file), :mod:`~anpr.data.checks.scan` and :mod:`~anpr.data.checks.cache` (all the images,
 cached per file), :mod:`~anpr.data.checks.dataset` (:func:`check_dataset`, the one scan behind
 ``scripts/check_data.py`` and the training guard), :mod:`~anpr.data.checks.report` (its result and
-the guard's messages) and :mod:`~anpr.data.checks.fix` (``--fix-labels``). The checks never change
-data.
+the guard's messages), :mod:`~anpr.data.checks.fix` (``--fix-labels``) and
+:mod:`~anpr.data.checks.preview` (``--show``: samples as the model sees them). The checks never
+change data.
 
 Names are imported lazily, as in :mod:`anpr.data`: :mod:`anpr.data.labels`, which the checks read
 labels with, itself takes :class:`Issue` from here, and importing every module up front would go
@@ -39,6 +40,11 @@ _EXPORTS = {
     "write_bad_samples": "anpr.data.checks.report",
     "FixResult": "anpr.data.checks.fix",
     "write_fixed_labels": "anpr.data.checks.fix",
+    "ShownSample": "anpr.data.checks.preview",
+    "load_augmenter": "anpr.data.checks.preview",
+    "prepare_samples": "anpr.data.checks.preview",
+    "contact_sheet": "anpr.data.checks.preview",
+    "write_png": "anpr.data.checks.preview",
 }
 
 __all__ = sorted(_EXPORTS)
