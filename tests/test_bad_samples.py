@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
 from test_check_data import TIME_STEPS, make_broken_dataset
 
-from anpr.data import DatasetError, PlateDataModule, check_images, checks
+from anpr.data import DatasetError, PlateDataModule
+from anpr.data.checks import scan, scan_images
 from anpr.module import PlateRecognitionModule
 
 WARNING_KINDS = ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")
@@ -76,18 +77,18 @@ def test_second_validation_uses_the_cache(tmp_path: Path, monkeypatch) -> None:
     def no_scan(*args, **kwargs):
         raise AssertionError("images scanned again although nothing changed")
 
-    monkeypatch.setattr(checks, "scan_images", no_scan)
+    monkeypatch.setattr(scan, "scan_images", no_scan)
     dm = datamodule(images_dir, labels_file, tmp_path)
     dm.setup("fit")
     assert dm.check_reports[str(labels_file)].cached == 20
 
-    real_scan, scanned = check_images.scan_images, []
+    real_scan, scanned = scan_images, []
 
     def counting_scan(paths, *args, **kwargs):
         scanned.extend(Path(p).name for p in paths)
         return real_scan(paths, *args, **kwargs)
 
-    monkeypatch.setattr(checks, "scan_images", counting_scan)
+    monkeypatch.setattr(scan, "scan_images", counting_scan)
     (images_dir / "plate_0003.png").write_bytes(b"")  # changed since the cached check
     with pytest.raises(DatasetError, match=r"labels\.txt:4: \[empty_image\]"):
         datamodule(images_dir, labels_file, tmp_path).setup("fit")

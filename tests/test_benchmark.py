@@ -8,16 +8,9 @@ import pytest
 import torch
 from test_inference import script_main, tiny_model_files
 
-from anpr.benchmark import load_model_config, random_model
-from anpr.benchmark_train import (
-    CACHE_AUG,
-    CACHE_DEVICE_AUG,
-    CACHE_NO_AUG,
-    FILES_AUG,
-    LOOP_VARIANTS,
-    PIPELINES,
-    gpu_images_per_s,
-)
+from anpr.bench.infer import load_model_config, random_model
+from anpr.bench.train_report import gpu_images_per_s
+from anpr.bench.train_settings import CACHE_AUG, CACHE_DEVICE_AUG, CACHE_NO_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES
 from anpr.data import PlateDataModule
 from anpr.data.cache import CachedPlateDataset, decode_all
 

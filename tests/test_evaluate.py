@@ -170,3 +170,20 @@ def test_evaluate_script_decoder_choice(tmp_path):
     assert reports["greedy"]["decoder"] == "greedy"
     # The grammar run's greedy column is the greedy run's result.
     assert reports["grammar"]["greedy"]["sequence_accuracy"] == reports["greedy"]["sequence_accuracy"]
+
+
+def test_feature_breakdown_counts_one_digit_districts_and_the_layouts_file_tags(tmp_path):
+    truths = ["GJ1KE2245", "GJ01KE2245", "MH12DE1433", "GJ5AB1234"]
+    preds = ["GJ1KE2245", "GJ01KE2245", "MH12DE1438", "GJ5AB1284"]
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", truths)
+    layouts = tmp_path / "rec" / "layout.tsv"
+    layouts.write_text("plate_0000.png\tone-line\tseparator:dot\nplate_0001.png\tone-line\tseparator:none\n"
+                       "plate_0002.png\ttwo-line\tseparator:dot\nplate_0003.png\tstacked-prefix\n")
+    metrics, samples = evaluate(StubReader(preds), images_dir, labels_file, layouts)
+    features = metrics["by_feature"]
+    assert {k: v["num_samples"] for k, v in features.items()} == {
+        "one-digit district": 2, "separator:dot": 2, "separator:none": 1}
+    assert features["one-digit district"]["sequence_accuracy"] == 0.5
+    assert features["separator:dot"]["sequence_accuracy"] == 0.5
+    assert metrics["by_layout"]["stacked-prefix"]["num_samples"] == 1
+    assert samples[2].layout == "two-line" and samples[2].tags == ("separator:dot",)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr.data.layouts import LAYOUTS
 from anpr.data.synth import (
     GENERATOR_VERSION,
     PlateSynthesizer,
@@ -24,7 +25,6 @@ from anpr.data.synth import (
     write_dataset,
 )
 from anpr.data.synth import dataset as dataset_module
-from anpr.data.layouts import LAYOUTS
 from anpr.data.synth.schemes import SCHEME_NAMES
 from anpr.grammar import plate_groups
 from anpr.grammar.india import STATE_CODES

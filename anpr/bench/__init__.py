@@ -1,1 +1,6 @@
-"""Measurements that print a table: how long training takes to start reading (plateau)."""
+"""Measurements that print a Markdown table with their conditions stated.
+
+``infer``: reading speed per runtime; ``train`` (with ``train_*``): where training time goes;
+``plateau``: how long training takes to start reading. ``system`` describes the machine and
+``table`` writes every table, so that all reports read alike.
+"""

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from anpr.bench.table import markdown_table
 from anpr.config import CONF_DIR
 from anpr.plateau import METRIC
 
@@ -57,11 +58,11 @@ def run_one(variant: str, overrides: list[str], seed: int, give_up_after: int, o
 
 def table(runs: list[PlateauRun], give_up_after: int) -> str:
     """Markdown: per variant the exit step of each seed, their median and the wall time."""
-    lines = ["| variant | exit step per seed | median | mean s per run |", "|---|---|---|---|"]
+    rows = []
     for variant in dict.fromkeys(r.variant for r in runs):
         mine = [r for r in runs if r.variant == variant]
         steps = [r.exit_step if r.exit_step is not None else give_up_after for r in mine]
         shown = ", ".join(str(r.exit_step) if r.exit_step is not None else f">{give_up_after}" for r in mine)
         median = statistics.median(steps)
-        lines.append(f"| {variant} | {shown} | {median:.0f} | {statistics.mean(r.seconds for r in mine):.0f} |")
-    return "\n".join(lines)
+        rows.append((variant, shown, f"{median:.0f}", f"{statistics.mean(r.seconds for r in mine):.0f}"))
+    return "\n".join(markdown_table(("variant", "exit step per seed", "median", "mean s per run"), "llll", rows))

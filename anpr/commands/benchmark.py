@@ -10,7 +10,7 @@ ONNX Runtime fp32 and ONNX Runtime static int8.
 Mode `train`: Lightning Trainer (configured as in training) vs a plain PyTorch loop on the same
 batches; the model alone on random tensors (channels_last, bf16 autocast, optionally
 torch.compile); the data pipeline alone (0 and N loader workers, with and without the in-memory
-cache); the loader/model ratio here and against an estimated GPU (see anpr/benchmark_train.py).
+cache); the loader/model ratio here and against an estimated GPU (see anpr/bench/train.py).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
 
 
 def infer_table(args: argparse.Namespace, err) -> str:
-    from anpr.benchmark import InferSettings, run_infer
+    from anpr.bench.infer import InferSettings, run_infer
 
     settings = InferSettings.smoke(args.threads) if args.smoke else InferSettings(threads=args.threads)
     settings.decoder = args.decoder
@@ -99,7 +99,8 @@ def infer_table(args: argparse.Namespace, err) -> str:
 
 
 def train_table(args: argparse.Namespace, err) -> str:
-    from anpr.benchmark_train import TrainSettings, run_train
+    from anpr.bench.train import run_train
+    from anpr.bench.train_settings import TrainSettings
 
     settings = TrainSettings.smoke(args.threads) if args.smoke else TrainSettings(threads=args.threads)
     for name in (

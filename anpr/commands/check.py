@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from anpr.charset import Charset
     from anpr.config import to_plain
     from anpr.data import checks
-    from anpr.data.check_images import ImageLimits, default_workers
-    from anpr.data.check_issues import KINDS
+    from anpr.data.checks import KINDS, ImageLimits, default_workers
     from anpr.data.labels import DatasetError
 
     cfg, model_name = training_config(args.model)
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_issues(console: Console, report, max_list: int) -> None:
-    from anpr.data.check_issues import KINDS
+    from anpr.data.checks import KINDS
 
     by_kind: dict[str, list] = {}
     for issue in report.issues:
@@ -216,7 +215,7 @@ def fix_labels(console: Console, report, charset, out: str, max_list: int) -> No
 
 
 def show(console: Console, report, charset, model_cfg, time_steps: int, args) -> None:
-    from anpr.data.check_show import contact_sheet, load_augmenter, prepare_samples, write_png
+    from anpr.data.checks import contact_sheet, load_augmenter, prepare_samples, write_png
     from anpr.data.images import Preprocessor
 
     records = report.good_records()[: args.show]

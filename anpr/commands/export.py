@@ -52,8 +52,8 @@ def main(argv=None) -> int:
 
 
 def int8(args: argparse.Namespace, fp32_path: Path, info) -> int:
+    from anpr.bench.system import cpu_int8_features, cpu_model
     from anpr.inference.quantize import build_int8
-    from anpr.inference.timing import cpu_int8_features, cpu_model
 
     target = args.int8_out or fp32_path.with_suffix(".int8.onnx")
     print(f"\nStatic int8 quantization, measured here: {cpu_model()} "

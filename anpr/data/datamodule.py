@@ -15,8 +15,7 @@ from anpr.contract import PlateContract
 from anpr.data import checks
 from anpr.data.augment import Augmenter
 from anpr.data.char_centres import read_centres
-from anpr.data.check_images import ImageLimits
-from anpr.data.check_issues import count_by_kind
+from anpr.data.checks import ImageLimits, count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts

@@ -1,7 +1,7 @@
 """Reading rec-format labels files (``image_name<TAB>TEXT``) with line numbers kept for errors.
 
 One parser serves both readers: :func:`parse_labels` is lenient and collects every problem as an
-:class:`~anpr.data.check_issues.Issue` (what the dataset checker needs); :func:`read_labels` is
+:class:`~anpr.data.checks.Issue` (what the dataset checker needs); :func:`read_labels` is
 strict and raises on the first malformed line (what code that just wants the records needs).
 """
 
@@ -11,7 +11,7 @@ import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from anpr.data.check_issues import Issue
+from anpr.data.checks import Issue
 from anpr.errors import UserError
 
 # Issues of the parse that make :func:`read_labels` raise (the others are tolerated).

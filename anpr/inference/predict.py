@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from anpr.data.check_images import ImageLimits
+from anpr.data.checks import ImageLimits
 from anpr.data.images import ImageReadError, read_image
 from anpr.inference.reader import PlateReader
 from anpr.inference.sources import Input

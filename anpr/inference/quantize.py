@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.bench.table import markdown_table
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, onnx_session
 from anpr.inference.sources import sample_plates
 from anpr.inference.timing import interleaved_medians
@@ -230,18 +231,15 @@ class Int8Report:
     threads: int | None
 
     def table(self) -> str:
-        rows = [
-            "| model | size (MB) | batch 1 (ms/plate) | batch 64 (plates/s) | reads = fp32 | "
-            "char. agreement with fp32 | seq. acc. (synthetic) |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
+        rows = []
         for m in [self.fp32, *self.candidates]:
             agree = "-" if m.agreement is None else f"{m.agreement:.1%}"
             chars = "-" if m.char_agreement is None else f"{m.char_agreement:.1%}"
             acc = "-" if m.sequence_accuracy is None else f"{m.sequence_accuracy:.1%}"
-            rows.append(f"| {m.name} | {m.size_mb:.1f} | {m.latency_ms:.2f} | {m.throughput:.0f} | {agree} | "
-                        f"{chars} | {acc} |")
-        return "\n".join(rows)
+            rows.append((m.name, f"{m.size_mb:.1f}", f"{m.latency_ms:.2f}", f"{m.throughput:.0f}", agree, chars, acc))
+        header = ("model", "size (MB)", "batch 1 (ms/plate)", "batch 64 (plates/s)", "reads = fp32",
+                  "char. agreement with fp32", "seq. acc. (synthetic)")
+        return "\n".join(markdown_table(header, "lrrrrrr", rows))
 
 
 def build_int8(

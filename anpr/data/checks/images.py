@@ -1,18 +1,14 @@
-"""Checking image files without training on them: existence, size, truncation, decodability, format.
+"""Checking one image file without training on it: existence, size, truncation, decodability, format.
 
 Truncation is found from the file's tail (a JPEG must end with the EOI marker FFD9, a PNG with its
 IEND chunk, BMP and WebP must be as long as their headers say), because a decoder may return an
-image for a file that was cut short. With ``decode=True`` every image is also decoded by OpenCV
-(as training will), in a thread pool: OpenCV releases the GIL while decoding.
+image for a file that was cut short. With ``decode=True`` the image is also decoded by OpenCV, as
+training will decode it.
 """
 
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,55 +126,3 @@ def inspect_image(path: str | Path, limits: ImageLimits = ImageLimits(), decode:
     """Everything wrong or notable about one image file, as (kind, message) pairs."""
     probed = probe_image(path, decode)
     return facts_findings(probed, path, limits) if isinstance(probed, ImageFacts) else [probed]
-
-
-def default_workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
-
-
-@contextmanager
-def quiet_opencv() -> Iterator[None]:
-    """Keep OpenCV's decoder warnings about corrupt files off the console while scanning."""
-    logging = getattr(getattr(cv2, "utils", None), "logging", None)
-    if logging is None:
-        yield
-        return
-    previous = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(previous)
-
-
-def scan_images(
-    paths: Iterable[str | Path],
-    decode: bool = True,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    chunk: int = 64,
-) -> list[ImageFacts | Finding]:
-    """:func:`probe_image` for every path, in order, on a thread pool; ``progress(n)`` is called
-    with the number of images just done after each chunk."""
-    paths = list(paths)
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
-
-    def run(batch: list) -> list[ImageFacts | Finding]:
-        return [probe_image(p, decode) for p in batch]
-
-    results: list[ImageFacts | Finding] = []
-    workers = workers or default_workers()
-    with quiet_opencv():
-        if workers == 1 or len(chunks) <= 1:
-            _collect(map(run, chunks), results, progress)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                _collect(pool.map(run, chunks), results, progress)
-    return results
-
-
-def _collect(batches: Iterable[list], results: list, progress: Callable[[int], None] | None) -> None:
-    for batch in batches:
-        results.extend(batch)
-        if progress:
-            progress(len(batch))

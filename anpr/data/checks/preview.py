@@ -1,4 +1,5 @@
-"""A contact sheet of samples as the model sees them: resized to the input size, then augmented."""
+"""A contact sheet of samples as the model sees them: resized to the input size, then augmented,
+so that ``--show`` catches a wrong label, crop or augmentation before training does."""
 
 from __future__ import annotations
 

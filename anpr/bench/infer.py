@@ -1,8 +1,6 @@
-"""Benchmarks that state their conditions. Mode ``infer``: reading speed per runtime (here);
-mode ``train``: Lightning vs a plain loop, the model alone, the data pipeline
-(:mod:`anpr.benchmark_train`).
+"""Benchmark mode ``infer``: how fast each runtime reads plates on this machine, with its conditions.
 
-``infer`` times PyTorch eager, ONNX Runtime fp32 and ONNX Runtime static int8 on the same
+It times PyTorch eager, ONNX Runtime fp32 and ONNX Runtime static int8 on the same
 preprocessed synthetic plates: latency at batch 1 (ms/plate, median after warm-up) and throughput
 at batch 64 (plates/s). Runtimes are timed in interleaved rounds so that a noisy neighbour on a
 shared machine slows all of them alike rather than whichever happened to run at the time.
@@ -21,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from anpr.bench.system import load_note, system_info
+from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.config import CONF_DIR
 from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
-from anpr.inference.timing import interleaved_medians, load_note, system_info
-
-MODES = ("infer", "train")  # benchmark modes; scripts/benchmark.py has one subcommand per mode
+from anpr.inference.timing import interleaved_medians
 
 
 @dataclass
@@ -96,18 +94,10 @@ class InferResult:
             f"with ONNX fp32 on {s.eval_plates} other synthetic plates",
             *[f"- {note}" for note in self.notes],
             "",
-            f"| model | input | runtime | batch 1 (ms/plate) | batch {s.batch} (plates/s) | "
-            "speed-up vs eager (b1 / throughput) | size (MB) | reads = fp32 |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            *markdown_table(("model", "input", "runtime", "batch 1 (ms/plate)", f"batch {s.batch} (plates/s)",
+                             "speed-up vs eager (b1 / throughput)", "size (MB)", "reads = fp32"), "lllrrrrr",
+                            self._runtime_rows()),
         ]
-        eager = {r.model: r for r in self.rows if r.runtime == "pytorch eager"}
-        for r in self.rows:
-            base = eager.get(r.model)
-            speedup = f"{base.latency_ms / r.latency_ms:.2f}x / {r.throughput / base.throughput:.2f}x" if base else "-"
-            size = "-" if r.size_mb is None else f"{r.size_mb:.1f}"
-            agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
-            lines.append(f"| {r.model} | {r.input_size} | {r.runtime} | {r.latency_ms:.2f} | "
-                         f"{r.throughput:.0f} | {speedup} | {size} | {agree} |")
         if self.decode_rows:
             lines += [
                 "",
@@ -115,11 +105,23 @@ class InferResult:
                 f"of {s.batch}, median of interleaved rounds; random weights give flat, unpeaky outputs, so their "
                 "grammar decoding time says little about a trained model's:",
                 "",
-                "| model | decoder | ms/plate | reads changed vs greedy |",
-                "|---|---|---:|---:|",
-                *[f"| {d.model} | {d.decoder} | {d.ms_per_plate:.3f} | {d.changed:.1%} |" for d in self.decode_rows],
+                *markdown_table(("model", "decoder", "ms/plate", "reads changed vs greedy"), "llrr",
+                                [(d.model, d.decoder, f"{d.ms_per_plate:.3f}", f"{d.changed:.1%}")
+                                 for d in self.decode_rows]),
             ]
         return "\n".join(lines) + "\n"
+
+    def _runtime_rows(self) -> list[tuple[str, ...]]:
+        eager = {r.model: r for r in self.rows if r.runtime == "pytorch eager"}
+        rows = []
+        for r in self.rows:
+            base = eager.get(r.model)
+            speedup = f"{base.latency_ms / r.latency_ms:.2f}x / {r.throughput / base.throughput:.2f}x" if base else "-"
+            size = "-" if r.size_mb is None else f"{r.size_mb:.1f}"
+            agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
+            rows.append((r.model, r.input_size, r.runtime, f"{r.latency_ms:.2f}", f"{r.throughput:.0f}", speedup,
+                         size, agree))
+        return rows
 
 
 def load_model_config(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
@@ -172,7 +174,7 @@ def run_infer(
     from anpr.inference.quantize import CALIBRATION_SEED, EVAL_SEED, plate_batch, quantize_static_int8
 
     settings = settings or InferSettings()
-    system = system_info(settings.threads)  # load average before our own work starts
+    system = system_info(settings.threads, ("torch", "onnxruntime", "onnx"))  # before our own work starts
     status = on_status or (lambda message: None)
     if settings.threads:
         torch.set_num_threads(int(settings.threads))
