@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 
-
 class ValidationSummary(L.Callback):
     """After each validation epoch, print losses, both accuracies and a few sample reads."""
 

@@ -57,8 +57,9 @@ class PlateContract:
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_height", int(self.image_height))
         object.__setattr__(self, "image_width", int(self.image_width))
-        object.__setattr__(self, "mean", tuple(float(m) for m in self.mean))
-        object.__setattr__(self, "std", tuple(float(s) for s in self.std))
+        # Rounded: files written through float32 store 0.48500001430511475 for 0.485.
+        object.__setattr__(self, "mean", tuple(round(float(m), 6) for m in self.mean))
+        object.__setattr__(self, "std", tuple(round(float(s), 6) for s in self.std))
         object.__setattr__(self, "time_steps", int(self.time_steps or 0))
         if len(self.mean) != 3 or len(self.std) != 3:
             raise ContractError(f"mean and std need 3 values (R, G, B), got {self.mean} and {self.std}")
@@ -127,11 +128,12 @@ class PlateContract:
 def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
     """A training config's contract: the charset, grammar and normalization it sets, the input
     size of its model, and the CTC time steps of the network that model config builds."""
+    from anpr.config import to_plain
     from anpr.models.factory import build_model
 
-    model = dict(cfg["model"])
+    model = to_plain(cfg["model"])
     charset = str(cfg["charset"])
-    norm = cfg["normalization"]
+    norm = to_plain(cfg["normalization"])
     steps = build_model(model, num_classes=Charset(charset).num_classes).time_steps
     return PlateContract(charset, model["image_height"], model["image_width"], norm["mean"], norm["std"],
                          steps, cfg.get("grammar"))

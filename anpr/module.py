@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from anpr.charset import Decoded
-from anpr.data.device_augment import DeviceAugmenter
 from anpr.contract import PlateContract
+from anpr.data.device_augment import DeviceAugmenter
 from anpr.data.images import DeviceNormalize
 from anpr.data.layouts import LAYOUTS
 from anpr.decoding import PlateDecoder

@@ -7,26 +7,35 @@ from pathlib import Path
 
 import lightning as L
 import pytest
-from conftest import ROOT, TINY_MODEL, random_plate_texts, run_script, write_rec_dataset
-from test_check_data import TIME_STEPS, make_broken_dataset
+from helpers import BROKEN_TIME_STEPS as TIME_STEPS
+from helpers import (
+    ROOT,
+    TINY_CONTRACT,
+    TINY_MODEL,
+    make_broken_dataset,
+    random_plate_texts,
+    run_script,
+    tiny_contract,
+    tiny_datamodule,
+    tiny_module,
+    write_rec_dataset,
+)
 
 from anpr.data import DatasetError, PlateDataModule
 from anpr.data.checks import scan, scan_images
-from anpr.module import PlateRecognitionModule
 
 WARNING_KINDS = ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")
 
 
-def datamodule(images_dir: Path, labels_file: Path, tmp_path: Path, **kwargs) -> PlateDataModule:
+def datamodule(images_dir: Path, labels_file: Path, tmp_path: Path, time_steps: int = 0, **kwargs) -> PlateDataModule:
+    """TINY_NET's data module; labels are checked against ``time_steps`` (0: not checked for length)."""
     kwargs.setdefault("check_cache_dir", str(tmp_path / "cache"))
-    return PlateDataModule(
-        str(images_dir), str(labels_file), image_height=32, image_width=128, batch_size=4, **kwargs
-    )
+    return tiny_datamodule(images_dir, labels_file, tiny_contract(time_steps=time_steps), batch_size=4, **kwargs)
 
 
 def test_default_policy_stops_naming_every_bad_line(tmp_path: Path) -> None:
     images_dir, labels_file, expected = make_broken_dataset(tmp_path / "broken")
-    dm = datamodule(images_dir, labels_file, tmp_path, ctc_time_steps=TIME_STEPS, report_dir=str(tmp_path / "run"))
+    dm = datamodule(images_dir, labels_file, tmp_path, time_steps=TIME_STEPS, report_dir=str(tmp_path / "run"))
     with pytest.raises(DatasetError) as err:
         dm.setup("fit")
     message = str(err.value)
@@ -52,7 +61,7 @@ def test_skip_trains_on_the_good_samples_and_lists_the_others(tmp_path: Path, ca
     bad_records = len(bad_lines - {4, 23, 24})
     run_dir = tmp_path / "run"
     labels_as_typed = f"{labels_file.parent}/./{labels_file.name}"  # not how pathlib spells it
-    dm = datamodule(images_dir, labels_as_typed, tmp_path, ctc_time_steps=TIME_STEPS, on_bad_sample="skip",
+    dm = datamodule(images_dir, labels_as_typed, tmp_path, time_steps=TIME_STEPS, on_bad_sample="skip",
                     report_dir=str(run_dir))
     with caplog.at_level(logging.INFO, logger="anpr.data.datamodule"):
         dm.setup("fit")
@@ -95,22 +104,15 @@ def test_second_validation_uses_the_cache(tmp_path: Path, monkeypatch) -> None:
     assert scanned == ["plate_0003.png"]  # only the changed image is checked again
 
 
-def test_trainer_run_skips_with_the_models_time_steps(tmp_path: Path) -> None:
-    """Attached to a Trainer the guard takes the CTC time steps from the model being trained and
-    writes the skipped samples to the run folder (trainer.default_root_dir)."""
+def test_trainer_run_skips_with_the_contracts_time_steps(tmp_path: Path) -> None:
+    """The guard measures labels against the contract's CTC time steps, the same contract the
+    model is built with, and writes the skipped samples to the run folder (default_root_dir)."""
     texts = random_plate_texts(12, seed=1)
     texts[2] = "KL07AB" + "1234" * 8  # 38 characters: more than the tiny model's 32 time steps
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", texts)
-    dm = datamodule(images_dir, labels_file, tmp_path, on_bad_sample="skip")
-    module = PlateRecognitionModule(
-        model={"_target_": "anpr.models.CRNN", "image_height": 32, "image_width": 128, "stem_channels": [8, 16],
-               "stages": [{"out_channels": 16, "blocks": 1, "stride": [2, 2]},
-                          {"out_channels": 24, "blocks": 1, "stride": [2, 1]}],
-               "neck_channels": 24, "hidden_size": 16, "lstm_layers": 1},
-        charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-        preprocessing={"image_height": 32, "image_width": 128},
-    )
-    assert module.net.time_steps == 32
+    dm = datamodule(images_dir, labels_file, tmp_path, time_steps=TINY_CONTRACT.time_steps, on_bad_sample="skip")
+    module = tiny_module(dm.contract)
+    assert module.net.time_steps == dm.contract.time_steps == 32
     run_dir = tmp_path / "run"
     trainer = L.Trainer(
         max_steps=2, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,

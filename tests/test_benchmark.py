@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_inference import script_main, tiny_model_files
+from helpers import script_main, tiny_datamodule, tiny_model_files
 
 from anpr.bench.infer import load_model_config, random_model
 from anpr.bench.train_report import gpu_images_per_s
 from anpr.bench.train_settings import CACHE_AUG, CACHE_DEVICE_AUG, CACHE_NO_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES
-from anpr.data import PlateDataModule
 from anpr.data.cache import CachedPlateDataset, decode_all
 
 
@@ -135,9 +134,8 @@ def test_gpu_estimate_is_flops_over_three_forward_passes():
 
 def test_in_memory_cache_gives_the_same_tensors(rec_dataset):
     images_dir, labels_file = rec_dataset
-    kwargs = dict(image_height=32, image_width=128, batch_size=4, val_fraction=0.25)
-    files = PlateDataModule(str(images_dir), str(labels_file), **kwargs)
-    cached = PlateDataModule(str(images_dir), str(labels_file), in_memory_cache=True, **kwargs)
+    files = tiny_datamodule(images_dir, labels_file, batch_size=4, val_fraction=0.25)
+    cached = tiny_datamodule(images_dir, labels_file, batch_size=4, val_fraction=0.25, in_memory_cache=True)
     files.setup("fit")
     cached.setup("fit")
     assert isinstance(cached.train_set, CachedPlateDataset) and isinstance(cached.val_set, CachedPlateDataset)
@@ -155,8 +153,7 @@ def test_in_memory_cache_gives_the_same_tensors(rec_dataset):
 
 def test_augmentation_never_writes_into_the_cache(rec_dataset):
     images_dir, labels_file = rec_dataset
-    data = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                           in_memory_cache=True)
+    data = tiny_datamodule(images_dir, labels_file, in_memory_cache=True)
     data.setup("fit")
     before = data.train_set.images.copy()
 

@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_inference import script_main, tiny_model_files
+from helpers import script_main, tiny_model_files
 
 from anpr.calibration import fit_temperature, mean_nll, write_calibration
 from anpr.decoding import PlateDecoder

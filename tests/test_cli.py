@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from conftest import ROOT, compose_train
+from helpers import ROOT, compose_train
 
 from anpr.cli import COMMANDS
 from anpr.commands import train as train_command

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import compose_train
+from helpers import compose_train
 from hydra.utils import instantiate
 
 from anpr.config import accumulation, micro_batch
+from anpr.contract import contract_from_config
+from anpr.training import build_data
 
 PRESETS = {"speed": (128, 50, 10000), "balanced": (96, 100, None), "accuracy": (64, 200, None)}
 HARDWARE = {
@@ -55,7 +57,7 @@ def test_cpu_profile_builds_trainer_and_datamodule(preset: str, rec_dataset) -> 
          f"data.labels_file={labels_file}", "data.num_workers=0", "paths.output_dir=/tmp/anpr-test"]
     )
     trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False)
-    datamodule = instantiate(cfg.data)
+    datamodule = build_data(cfg, contract_from_config(cfg))
     assert trainer.max_epochs == PRESETS[preset][1]
     assert trainer.accumulate_grad_batches == cfg.trainer.accumulate_grad_batches
     assert trainer.precision == "32-true"
@@ -63,6 +65,9 @@ def test_cpu_profile_builds_trainer_and_datamodule(preset: str, rec_dataset) -> 
     assert trainer.gradient_clip_val == 1.0
     assert datamodule.batch_size == cfg.data.batch_size
     assert datamodule.pin_memory is False
+    contract = datamodule.contract
+    assert (contract.image_height, contract.image_width) == (cfg.model.image_height, cfg.model.image_width)
+    assert list(contract.mean) == list(cfg.normalization.mean) and contract.charset == cfg.charset
 
 
 def test_batching_rule() -> None:

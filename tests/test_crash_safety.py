@@ -7,15 +7,9 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from conftest import random_plate_texts, write_rec_dataset
+from helpers import TINY_CONTRACT, TINY_NET, random_plate_texts, tiny_datamodule, write_rec_dataset
 
-from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
-
-TINY = {
-    "_target_": "anpr.models.CRNN", "image_height": 32, "image_width": 128, "stem_channels": [8, 16],
-    "stages": [{"out_channels": 16, "blocks": 1, "stride": [2, 2]}], "neck_channels": 16, "hidden_size": 8,
-}
 
 
 class NaNOnBatches(PlateRecognitionModule):
@@ -34,11 +28,8 @@ class NaNOnBatches(PlateRecognitionModule):
 
 def fit(tmp_path: Path, nan_batches: set[int], steps: int = 8) -> PlateRecognitionModule:
     images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(40))
-    datamodule = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128, batch_size=4)
-    module = NaNOnBatches(
-        nan_batches, model=TINY, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-        preprocessing={"image_height": 32, "image_width": 128}, max_consecutive_nonfinite=3,
-    )
+    datamodule = tiny_datamodule(images_dir, labels_file, batch_size=4)
+    module = NaNOnBatches(nan_batches, model=TINY_NET, contract=TINY_CONTRACT, max_consecutive_nonfinite=3)
     trainer = L.Trainer(
         max_steps=steps, limit_val_batches=0, accelerator="cpu", logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False,

@@ -8,14 +8,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import random_plate_texts, write_rec_dataset
+from helpers import TINY_CONTRACT, random_plate_texts, tiny_datamodule, write_rec_dataset
 
 from anpr.charset import Charset
-from anpr.data import DatasetError, PlateDataModule, PlateDataset, Preprocessor, collate_plates, read_labels
+from anpr.data import DatasetError, PlateDataset, collate_plates, read_labels
 
 
 def make_dataset(images_dir: Path, labels_file: Path) -> PlateDataset:
-    return PlateDataset(read_labels(labels_file), images_dir, Charset(), Preprocessor(32, 128))
+    return PlateDataset(read_labels(labels_file), images_dir, Charset(), TINY_CONTRACT.preprocessor)
 
 
 def test_dataset_reads_images_and_encodes_labels(rec_dataset) -> None:
@@ -72,7 +72,7 @@ def test_split_is_deterministic_and_respects_sample_limit(tmp_path: Path) -> Non
     images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(100))
 
     def split(seed: int, limit=None):
-        dm = PlateDataModule(str(images_dir), str(labels_file), split_seed=seed, max_samples=limit)
+        dm = tiny_datamodule(images_dir, labels_file, split_seed=seed, max_samples=limit)
         train, val = dm.split_records()
         return [r.line_number for r in train], [r.line_number for r in val]
 
@@ -87,10 +87,7 @@ def test_split_is_deterministic_and_respects_sample_limit(tmp_path: Path) -> Non
 def test_explicit_validation_file_is_used_whole(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "train", random_plate_texts(20))
     val_dir, val_labels = write_rec_dataset(tmp_path / "val", random_plate_texts(7, seed=5))
-    dm = PlateDataModule(
-        str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
-        image_height=32, image_width=128,
-    )
+    dm = tiny_datamodule(images_dir, labels_file, val_images_dir=str(val_dir), val_labels_file=str(val_labels))
     dm.setup("fit")
     assert len(dm.train_set) == 20 and len(dm.val_set) == 7
     assert dm.val_set[0]["text"] == read_labels(val_labels)[0].text
@@ -102,13 +99,12 @@ def test_device_normalize_matches_the_inference_preprocessing(rec_dataset) -> No
     dataset = make_dataset(*rec_dataset)
     pre = dataset.preprocessor
     image = pre.resize(dataset.load_rgb(2))
-    on_device = DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(
-        torch.from_numpy(pre.to_chw_uint8(image))[None])
+    on_device = DeviceNormalize(pre.contract)(torch.from_numpy(pre.to_chw_uint8(image))[None])
     assert torch.allclose(on_device[0], torch.from_numpy(pre.normalize(image)), atol=1e-5)
     as_floats = torch.from_numpy(pre.to_chw_uint8(image))[None].float() / 255  # after device augmentation
-    assert torch.allclose(DeviceNormalize(pre.metadata()["mean"], pre.metadata()["std"])(as_floats), on_device)
+    assert torch.allclose(DeviceNormalize(pre.contract)(as_floats), on_device)
     with pytest.raises(TypeError, match="uint8 or float"):
-        DeviceNormalize()(torch.zeros(1, 3, 2, 2, dtype=torch.int32))
+        DeviceNormalize(pre.contract)(torch.zeros(1, 3, 2, 2, dtype=torch.int32))
 
 
 def test_loader_workers_deliver_batches_from_the_in_memory_cache(rec_dataset) -> None:
@@ -117,8 +113,7 @@ def test_loader_workers_deliver_batches_from_the_in_memory_cache(rec_dataset) ->
     import signal
 
     images_dir, labels_file = rec_dataset
-    datamodule = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                                 num_workers=1, batch_size=4, in_memory_cache=True)
+    datamodule = tiny_datamodule(images_dir, labels_file, num_workers=1, batch_size=4, in_memory_cache=True)
     datamodule.setup()
     # Decoding real crops runs OpenCV's thread pool in this process before the workers fork.
     cv2.resize(np.zeros((1500, 1500, 3), np.uint8), (700, 700), interpolation=cv2.INTER_AREA)

@@ -9,11 +9,10 @@ from types import SimpleNamespace
 
 import lightning as L
 import pytest
-from conftest import ROOT, compose_train, random_plate_texts, run_script, write_rec_dataset
+from helpers import ROOT, compose_train, random_plate_texts, run_script, tiny_datamodule, write_rec_dataset
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
-from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
 from anpr.training import per_process_batching, unpadded_validation
 
@@ -69,10 +68,8 @@ def test_validation_is_split_across_processes_without_duplicates(size: int, tmp_
     val_dir, val_labels = write_rec_dataset(tmp_path / "val", random_plate_texts(size, seed=1))
     seen = []
     for rank in range(2):
-        datamodule = PlateDataModule(
-            str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
-            batch_size=4,
-        )
+        datamodule = tiny_datamodule(images_dir, labels_file, val_images_dir=str(val_dir),
+                                     val_labels_file=str(val_labels), batch_size=4)
         datamodule.setup()
         unpadded_validation(datamodule)
         datamodule.trainer = SimpleNamespace(world_size=2, global_rank=rank)
@@ -123,10 +120,8 @@ def test_two_process_ddp_multirun_validates_like_one_process(tmp_path: Path) -> 
         assert (run_dir / "train_ddp_process_1.log").is_file()  # the second rank ran this job
         ddp = json.loads((run_dir / "metrics.json").read_text())
         module = PlateRecognitionModule.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt", map_location="cpu")
-        datamodule = PlateDataModule(
-            str(images_dir), str(labels_file), val_images_dir=str(val_dir), val_labels_file=str(val_labels),
-            image_height=32, image_width=128, batch_size=5,
-        )
+        datamodule = tiny_datamodule(images_dir, labels_file, module.contract, val_images_dir=str(val_dir),
+                                     val_labels_file=str(val_labels), batch_size=5)
         trainer = L.Trainer(
             accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_model_summary=False
         )

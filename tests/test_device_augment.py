@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import torch
-from conftest import TINY_MODEL, compose_train
-from omegaconf import OmegaConf
+from helpers import TINY_MODEL, compose_train
 
-from anpr.data import PlateDataModule
-from anpr.training import build_module
+from anpr.contract import contract_from_config
+from anpr.training import build_data, build_module
 
 
-def tiny_module(rec_dataset, augmentation: str):
+def configured_module(rec_dataset, augmentation: str):
+    """The module and data module as training builds them with ``augmentation``."""
     images_dir, labels_file = rec_dataset
     cfg = compose_train(TINY_MODEL + [
         "data=rec", f"data.images_dir={images_dir}", f"data.labels_file={labels_file}",
         f"augmentation={augmentation}", "data.num_workers=0",
     ])
-    datamodule = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                                 augmentations=OmegaConf.to_container(cfg.augmentation.transforms))
+    contract = contract_from_config(cfg)
+    datamodule = build_data(cfg, contract)
     datamodule.setup()
-    return build_module(cfg, datamodule), datamodule
+    return build_module(cfg, contract), datamodule
 
 
 def test_seed_on_device_moves_every_augmentation_off_the_loaders(rec_dataset) -> None:
-    module, datamodule = tiny_module(rec_dataset, "seed_on_device")
+    module, datamodule = configured_module(rec_dataset, "seed_on_device")
     assert datamodule.train_set.augment is None  # the loader workers only slice crops
     assert module.device_augment is not None
     names = [type(t).__name__ for t in module.device_augment.transforms.children()]
@@ -31,7 +31,7 @@ def test_seed_on_device_moves_every_augmentation_off_the_loaders(rec_dataset) ->
 
 
 def test_device_augmentation_applies_to_training_batches_only(rec_dataset) -> None:
-    module, datamodule = tiny_module(rec_dataset, "seed_on_device")
+    module, datamodule = configured_module(rec_dataset, "seed_on_device")
     batch = next(iter(datamodule.train_dataloader()))
     assert batch["images"].dtype == torch.uint8
     torch.manual_seed(0)
@@ -46,7 +46,7 @@ def test_device_augmentation_applies_to_training_batches_only(rec_dataset) -> No
 
 
 def test_cpu_augmentation_leaves_the_device_alone(rec_dataset) -> None:
-    module, datamodule = tiny_module(rec_dataset, "seed")
+    module, datamodule = configured_module(rec_dataset, "seed")
     assert module.device_augment is None and datamodule.train_set.augment is not None
     batch = next(iter(datamodule.val_dataloader()))
     assert torch.equal(module.model_input(batch["images"], augment=True), module.model_input(batch["images"]))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import write_rec_dataset
-from test_inference import script_main, tiny_model_files
+from helpers import script_main, tiny_model_files, write_rec_dataset
 
 from anpr.data.labels import DatasetError
 from anpr.evaluation import align, confusions, evaluate, summarize, write_report

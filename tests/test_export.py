@@ -7,7 +7,7 @@ import json
 import numpy as np
 import onnx
 import pytest
-from test_inference import script_main, tiny_model_files
+from helpers import script_main, tiny_model_files
 
 from anpr.export import read_metadata
 from anpr.inference import PlateReader, load_checkpoint

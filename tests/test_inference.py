@@ -2,96 +2,21 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
-import importlib
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 
 import cv2
-import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import draw_plate, random_plate_texts, write_rec_dataset
+from helpers import MODEL_FILES_CONTRACT, draw_plate, tiny_datamodule, tiny_model_files
 
-from anpr.data import PlateDataModule
 from anpr.data.images import DeviceNormalize
-from anpr.export import export_onnx, read_metadata
-from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError, load_checkpoint
+from anpr.export import read_metadata
+from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError
 from anpr.inference.sources import sample_plates
-from anpr.module import PlateRecognitionModule
 
-TINY = {
-    "_target_": "anpr.models.CRNN",
-    "image_height": 32,
-    "image_width": 128,
-    "stem_channels": [8, 16],
-    "stages": [
-        {"out_channels": 16, "blocks": 1, "stride": [2, 2]},
-        {"out_channels": 24, "blocks": 1, "stride": [2, 1]},
-    ],
-    "neck_channels": 24,
-    "hidden_size": 16,
-    "lstm_layers": 1,
-}
-PREPROCESSING = {"image_height": 32, "image_width": 128, "mean": [0.5, 0.45, 0.4], "std": [0.25, 0.2, 0.22]}
-
-
-@functools.cache
-def tiny_model_files() -> tuple[Path, Path, Path, Path]:
-    """(checkpoint, onnx, images_dir, labels_file) of a tiny model trained one step, built once.
-
-    One step reads every plate alike; :func:`vary_reads` makes reads differ from plate to plate.
-
-    The checkpoint is written by a Lightning Trainer after a real optimizer step, so it holds
-    everything a training checkpoint holds (optimizer, scheduler and loop state, hyperparameters).
-    """
-    root = Path(tempfile.mkdtemp(prefix="anpr-tiny-model-"))
-    atexit.register(shutil.rmtree, root, True)
-    images_dir, labels_file = write_rec_dataset(root / "data", random_plate_texts(8, seed=3))
-    L.seed_everything(0)
-    module = PlateRecognitionModule(TINY, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", PREPROCESSING,
-                                    scheduler={"max_lr": 1e-4})
-    data = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                           mean=PREPROCESSING["mean"], std=PREPROCESSING["std"], batch_size=4, val_fraction=0.25)
-    trainer = L.Trainer(max_steps=1, limit_val_batches=0, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
-                        default_root_dir=str(root))
-    trainer.fit(module, datamodule=data)
-    vary_reads(module.net)
-    checkpoint = root / "tiny.ckpt"
-    trainer.save_checkpoint(checkpoint)
-    net, info = load_checkpoint(checkpoint)
-    onnx_path = export_onnx(net, info, root / "tiny.onnx")
-    return checkpoint, onnx_path, images_dir, labels_file
-
-
-def script_main(name: str):
-    """``main(argv) -> exit code`` of ``anpr.commands.<name>`` (``anpr <name>``), to run a CLI
-    in-process (fast: no new interpreter importing torch and Lightning again)."""
-    return importlib.import_module(f"anpr.commands.{name}").main
-
-
-def vary_reads(net: torch.nn.Module) -> None:
-    """Set BatchNorm statistics from synthetic plates and draw a random head: an untrained
-    network whose reads differ between plates, so comparing strings means something."""
-    from anpr.data.images import Preprocessor
-
-    plates, _, _ = sample_plates(32, seed=7)
-    pre = Preprocessor(**PREPROCESSING)
-    batch = torch.from_numpy(np.stack([pre(cv2.cvtColor(p, cv2.COLOR_BGR2RGB)) for p in plates]))
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average over the batch
-    torch.manual_seed(0)
-    with torch.no_grad():
-        net.train()(batch)
-        net.classifier.weight.normal_(0.0, 1.0)
-    net.eval()
+PREPROCESSING = MODEL_FILES_CONTRACT.preprocessing
 
 
 @pytest.fixture(scope="module")
@@ -153,11 +78,10 @@ def test_arrays_are_bgr_by_default_with_an_rgb_option(readers):
 
 def test_preprocessing_is_the_validation_preprocessing(readers):
     checkpoint, _, images_dir, labels_file = tiny_model_files()
-    data = PlateDataModule(str(images_dir), str(labels_file), image_height=32, image_width=128,
-                           mean=PREPROCESSING["mean"], std=PREPROCESSING["std"], val_fraction=0.25)
+    data = tiny_datamodule(images_dir, labels_file, MODEL_FILES_CONTRACT, val_fraction=0.25)
     data.setup()
     sample = data.val_set[0]
-    validation_input = DeviceNormalize(PREPROCESSING["mean"], PREPROCESSING["std"])(sample["image"][None])[0]
+    validation_input = DeviceNormalize(MODEL_FILES_CONTRACT)(sample["image"][None])[0]
     path = images_dir / data.val_set.records[0].image_name
     for reader in readers:
         assert np.allclose(reader.preprocess([path])[0], validation_input.numpy(), atol=1e-5)

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import random_plate_texts, write_rec_dataset
+from helpers import random_plate_texts, write_rec_dataset
 
 from anpr.commands.perturb import main as perturb_main
 from anpr.perturb import CONDITIONS, perturb_dataset

@@ -9,8 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, run_script
-from test_inference import script_main, tiny_model_files
+from helpers import ROOT, run_script, script_main, tiny_model_files
 
 from anpr.inference import PlateReader
 from anpr.inference.predict import predict_files

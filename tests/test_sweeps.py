@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL, compose_train, random_plate_texts, run_script, write_rec_dataset
+from helpers import ROOT, TINY_MODEL, compose_train, random_plate_texts, run_script, write_rec_dataset
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2

@@ -12,10 +12,17 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from conftest import random_plate_texts, run_script, train_args, write_rec_dataset
+from helpers import (
+    TINY_CONTRACT,
+    random_plate_texts,
+    run_script,
+    tiny_contract,
+    tiny_datamodule,
+    train_args,
+    write_rec_dataset,
+)
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from anpr.data import PlateDataModule
 from anpr.module import PlateRecognitionModule
 from anpr.plateau import PlateauExit
 
@@ -38,15 +45,11 @@ OVERFIT_MODEL = {
 def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     """Proof that loss, decoding and metrics are wired right: 100% on the training plates."""
     images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(32, seed=3))
-    datamodule = PlateDataModule(
-        str(images_dir), str(labels_file), val_images_dir=str(images_dir), val_labels_file=str(labels_file),
-        image_height=32, image_width=128, batch_size=32,
-    )
-    module = PlateRecognitionModule(
-        model=OVERFIT_MODEL, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-        preprocessing={"image_height": 32, "image_width": 128},
-        scheduler={"max_lr": 1e-2, "pct_start": 0.15}, grammar="india",
-    )
+    contract = tiny_contract(grammar="india")
+    datamodule = tiny_datamodule(images_dir, labels_file, contract, val_images_dir=str(images_dir),
+                                 val_labels_file=str(labels_file), batch_size=32)
+    module = PlateRecognitionModule(model=OVERFIT_MODEL, contract=contract,
+                                    scheduler={"max_lr": 1e-2, "pct_start": 0.15})
     L.seed_everything(0)
     trainer = L.Trainer(
         max_steps=400, max_epochs=-1, check_val_every_n_epoch=400, accelerator="cpu", logger=False,
@@ -173,14 +176,9 @@ def _validate_with_reads(tmp_path: Path, layouts: dict[int, str], read_right: st
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", texts)
     layouts_file = tmp_path / "layout.tsv"
     layouts_file.write_text("".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in layouts.items()))
-    datamodule = PlateDataModule(
-        str(images_dir), str(labels_file), val_images_dir=str(images_dir), val_labels_file=str(labels_file),
-        layouts_file=str(layouts_file), image_height=32, image_width=128, batch_size=4,
-    )
-    module = PlateRecognitionModule(
-        model=OVERFIT_MODEL, charset="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-        preprocessing={"image_height": 32, "image_width": 128},
-    )
+    datamodule = tiny_datamodule(images_dir, labels_file, val_images_dir=str(images_dir),
+                                 val_labels_file=str(labels_file), layouts_file=str(layouts_file), batch_size=4)
+    module = PlateRecognitionModule(model=OVERFIT_MODEL, contract=TINY_CONTRACT)
     seen: dict = {}
     validation_step = module.validation_step
 

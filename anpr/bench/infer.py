@@ -22,8 +22,8 @@ import numpy as np
 from anpr.bench.system import load_note, system_info
 from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
-from anpr.config import CONF_DIR
-from anpr.data.images import IMAGENET_MEAN, IMAGENET_STD
+from anpr.config import CONF_DIR, compose_train
+from anpr.contract import contract_from_config
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
 from anpr.inference.timing import interleaved_medians
@@ -153,14 +153,9 @@ def random_model(name: str, charset: str = DEFAULT_CHARACTERS, seed: int = 0) ->
     config.pop("num_classes", None)
     torch.manual_seed(seed)
     net = build_model(config, num_classes=Charset(charset).num_classes).eval()
-    info = ModelInfo(
-        charset=charset,
-        preprocessing={"image_height": config["image_height"], "image_width": config["image_width"],
-                       "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
-        model=config,
-        time_steps=int(getattr(net, "time_steps", 0)),
-    )
-    return net, info
+    normalization = compose_train().normalization  # the training default, as a trained model would have
+    contract = contract_from_config({"model": config, "charset": charset, "normalization": normalization})
+    return net, ModelInfo(contract, config)
 
 
 def run_infer(

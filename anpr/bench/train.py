@@ -49,14 +49,13 @@ from anpr.bench.train_loop import time_loops
 from anpr.bench.train_model import model_cost, time_model
 from anpr.bench.train_report import TrainResult
 from anpr.bench.train_settings import ABLATIONS, LOOP_VARIANTS, PARTS, TrainSettings
-from anpr.bench.train_setup import compose_train_config, quiet_fit
+from anpr.bench.train_setup import compose_train_config, quiet_fit, training_data
 
 
 def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSettings | None = None,
               on_status: Callable[[str], Any] | None = None) -> TrainResult:
     """Every part of ``settings.parts`` for every model config; see the module docstring."""
     import torch
-    from hydra.utils import instantiate
 
     from anpr.data.synth import write_dataset
 
@@ -80,7 +79,7 @@ def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSet
                                     workers=settings.render_workers, progress=False)
         for name in model_configs:
             cfg = compose_train_config(name, settings, dataset_dir, work / name)
-            datamodule = instantiate(cfg.data)
+            datamodule = training_data(cfg)
             with quiet_fit():
                 datamodule.setup("fit")
             result.costs.append(model_cost(cfg, datamodule, name))

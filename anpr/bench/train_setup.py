@@ -16,16 +16,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from anpr.bench.train_settings import TrainSettings
-from anpr.config import CONF_DIR
+from anpr.config import compose_train
 
 
 def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path, work_dir: Path):
     """``conf/train.yaml`` for ``model`` on the CPU profile, reading the rec dataset in ``dataset_dir``."""
-    from hydra import compose, initialize_config_dir
-
-    from anpr.config import register_resolvers
-
-    register_resolvers()
     overrides = [
         f"model={model}",
         "hardware=cpu",
@@ -41,8 +36,15 @@ def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path,
         f"batch_size={settings.batch}",
         f"max_micro_batch={settings.batch}",
     ]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
+    return compose_train(overrides)
+
+
+def training_data(cfg):
+    """The data module exactly as training builds it, bound to the config's plate contract."""
+    from anpr.contract import contract_from_config
+    from anpr.training import build_data
+
+    return build_data(cfg, contract_from_config(cfg))
 
 
 def training_module(cfg, datamodule, **performance):
@@ -55,7 +57,7 @@ def training_module(cfg, datamodule, **performance):
     if performance:
         cfg = OmegaConf.merge(cfg, {"performance": performance})
     torch.manual_seed(int(cfg.seed))
-    return build_module(cfg, datamodule)
+    return build_module(cfg, datamodule.contract)
 
 
 def module_optimizers(module, total_steps: int):

@@ -61,24 +61,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def training_config(model: str | None):
-    """The composed training config with ``model`` (None: the default model) and its name."""
-    from hydra import compose, initialize_config_dir
+def training_contract(model: str | None, charset: str | None, time_steps: int | None):
+    """The plate contract training would use with ``model`` (None: the default model), the
+    ``charset`` and ``time_steps`` given in place of the config's; the composed config and the
+    model's name come with it."""
+    from dataclasses import replace
 
-    from anpr.config import register_resolvers
+    from anpr.config import compose_train
+    from anpr.contract import contract_from_config
 
-    register_resolvers()
     overrides = [f"model={model}"] if model else []
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
-    return cfg, cfg.hydra.runtime.choices.get("model", model)
-
-
-def model_time_steps(model_cfg, charset: str) -> int:
-    from anpr.models.factory import build_model
-
-    net = build_model(model_cfg, num_classes=len(charset) + 1)
-    return int(net.time_steps)
+    if charset:
+        overrides.append(f"charset={charset}")
+    cfg = compose_train(overrides, return_hydra_config=True)
+    contract = contract_from_config(cfg)
+    if time_steps:
+        contract = replace(contract, time_steps=time_steps)
+    return contract, cfg, cfg.hydra.runtime.choices.get("model", model)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,16 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
     console = stdout_console(highlight=False)
 
-    from anpr.charset import Charset
-    from anpr.config import to_plain
     from anpr.data import checks
     from anpr.data.checks import KINDS, ImageLimits, default_workers
     from anpr.data.labels import DatasetError
 
-    cfg, model_name = training_config(args.model)
-    charset = Charset(args.charset or cfg.charset)
-    model_cfg = to_plain(cfg.model)
-    time_steps = args.time_steps or model_time_steps(model_cfg, charset.characters)
+    contract, cfg, model_name = training_contract(args.model, args.charset, args.time_steps)
+    charset, time_steps = contract.characters, contract.time_steps
     steps_from = "--time-steps" if args.time_steps else f"model {model_name}"
     cache_dir = None if args.no_cache else (args.cache_dir or str(Path(cfg.paths.data_dir) / "checks"))
     workers = args.workers or default_workers()
@@ -153,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fix_labels:
         fix_labels(console, report, charset, args.fix_labels, args.max_list)
     if args.show:
-        show(console, report, charset, model_cfg, time_steps, args)
+        show(console, report, contract, args)
     return 0 if report.ok else 1
 
 
@@ -214,9 +209,8 @@ def fix_labels(console: Console, report, charset, out: str, max_list: int) -> No
             console.print(f"  ... and {len(result.left_out) - max_list} more left out")
 
 
-def show(console: Console, report, charset, model_cfg, time_steps: int, args) -> None:
+def show(console: Console, report, contract, args) -> None:
     from anpr.data.checks import contact_sheet, load_augmenter, prepare_samples, write_png
-    from anpr.data.images import Preprocessor
 
     records = report.good_records()[: args.show]
     if not records:
@@ -225,8 +219,9 @@ def show(console: Console, report, charset, model_cfg, time_steps: int, args) ->
     augmentation = Path(args.augmentation)
     if not augmentation.is_file():
         augmentation = CONF_DIR / "augmentation" / f"{args.augmentation}.yaml"
-    preprocessor = Preprocessor(model_cfg["image_height"], model_cfg["image_width"])
-    samples = prepare_samples(records, args.images_dir, charset, preprocessor, load_augmenter(augmentation))
+    preprocessor, time_steps = contract.preprocessor, contract.time_steps
+    samples = prepare_samples(records, args.images_dir, contract.characters, preprocessor,
+                              load_augmenter(augmentation))
     table = Table(title=f"First {len(samples)} samples as training reads them", title_justify="left")
     for column in ("line", "image", "label", "encoded length", "CTC steps needed / model"):
         table.add_column(column)
