@@ -24,7 +24,7 @@ from anpr.data.synth import (
     sample_plate_text,
     write_dataset,
 )
-from anpr.data.synth import dataset as dataset_module
+from anpr.data.synth import writer as writer_module
 from anpr.data.synth.schemes import SCHEME_NAMES
 from anpr.grammar import plate_groups
 from anpr.grammar.india import STATE_CODES
@@ -183,14 +183,14 @@ def test_write_dataset_with_workers_matches_single_process(tmp_path):
 
 
 def test_interrupted_write_leaves_no_dataset(tmp_path, monkeypatch):
-    real = dataset_module.PlateSynthesizer.render
+    real = writer_module.PlateSynthesizer.render
 
     def failing(self, index):
         if index == 5:
             raise KeyboardInterrupt
         return real(self, index)
 
-    monkeypatch.setattr(dataset_module.PlateSynthesizer, "render", failing)
+    monkeypatch.setattr(writer_module.PlateSynthesizer, "render", failing)
     with pytest.raises(KeyboardInterrupt):
         write_dataset(tmp_path / "ds", 10, progress=False)
     assert list(tmp_path.iterdir()) == []

@@ -2,9 +2,9 @@
 
 from anpr.grammar import is_valid_plate, plate_format, plate_groups
 
-from .dataset import render_contact_sheet, write_dataset
-from .synth import GENERATOR_VERSION, PlateSynthesizer, SynthSample
+from .generator import GENERATOR_VERSION, PlateSynthesizer, SynthSample
 from .text import sample_plate, sample_plate_text
+from .writer import render_contact_sheet, write_dataset
 
 __all__ = [
     "GENERATOR_VERSION",

@@ -12,7 +12,7 @@ import numpy as np
 from anpr.data.labels import read_labels
 from anpr.data.layouts import read_layouts
 
-from .synth import PlateSynthesizer
+from .generator import PlateSynthesizer
 
 _CELL = (240, 96)  # width, height of one picture cell, caption included
 _HEADER = 26

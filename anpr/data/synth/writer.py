@@ -15,7 +15,7 @@ import numpy as np
 
 from anpr.data.char_centres import format_centres
 
-from .synth import GENERATOR_VERSION, PlateSynthesizer, SynthSample
+from .generator import GENERATOR_VERSION, PlateSynthesizer, SynthSample
 
 _JPEG_QUALITY = 95  # degradations are already applied; do not add more loss here
 
