@@ -4,7 +4,7 @@ Names are imported lazily so light users (the synthetic renderer, the checker) d
 importing Lightning.
 """
 
-from importlib import import_module
+from anpr.lazy import lazy_attributes
 
 _EXPORTS = {
     "DatasetError": "anpr.data.labels",
@@ -20,7 +20,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'anpr.data' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

@@ -14,7 +14,7 @@ labels with, itself takes :class:`Issue` from here, and importing every module u
 round in a circle.
 """
 
-from importlib import import_module
+from anpr.lazy import lazy_attributes
 
 _EXPORTS = {
     "KINDS": "anpr.data.checks.issues",
@@ -50,7 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'anpr.data.checks' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
