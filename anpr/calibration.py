@@ -27,8 +27,9 @@ def mean_nll(logits: np.ndarray, labels: Sequence[Sequence[int]], temperature: f
     return float(-scores[finite].mean()) if finite.any() else float("inf")
 
 
-def fit_temperature(logits: np.ndarray, labels: Sequence[Sequence[int]],
-                    low: float = 0.25, high: float = 8.0, steps: int = 40) -> float:
+def fit_temperature(
+    logits: np.ndarray, labels: Sequence[Sequence[int]], low: float = 0.25, high: float = 8.0, steps: int = 40
+) -> float:
     """The temperature minimising :func:`mean_nll` (golden-section search over log T)."""
     a, b = math.log(low), math.log(high)
     ratio = (math.sqrt(5) - 1) / 2
@@ -46,11 +47,18 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[Sequence[int]],
     return math.exp((a + b) / 2)
 
 
-def calibrate(reader: Any, images: Sequence[np.ndarray], texts: Sequence[str], source: str,
-              batch_size: int = 64, rgb: bool = False) -> dict[str, Any]:
+def calibrate(
+    reader: Any,
+    images: Sequence[np.ndarray],
+    texts: Sequence[str],
+    source: str,
+    batch_size: int = 64,
+    rgb: bool = False,
+) -> dict[str, Any]:
     """Fit the temperature of ``reader``'s model on labelled plates; returns the calibration entry."""
-    chunks = [reader.logits(reader.preprocess(images[i : i + batch_size], rgb))
-              for i in range(0, len(images), batch_size)]
+    chunks = [
+        reader.logits(reader.preprocess(images[i : i + batch_size], rgb)) for i in range(0, len(images), batch_size)
+    ]
     logits = np.concatenate(chunks).astype(np.float64)
     index = {c: i + 1 for i, c in enumerate(reader.info.charset)}
     labels = [[index[c] for c in text] for text in texts]

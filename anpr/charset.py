@@ -49,9 +49,7 @@ class Charset:
         """Class indices of ``text``; raises on any character outside the charset."""
         unknown = self.unknown_characters(text)
         if unknown:
-            raise UnknownCharacterError(
-                f"label {text!r} has characters outside the charset: {''.join(unknown)!r}"
-            )
+            raise UnknownCharacterError(f"label {text!r} has characters outside the charset: {''.join(unknown)!r}")
         return [self._index[c] for c in text]
 
     def decode_indices(self, indices: Sequence[int]) -> str:

@@ -72,8 +72,12 @@ class PlateContract:
     @property
     def preprocessing(self) -> dict[str, Any]:
         """Input size and normalization, the ``preprocessing`` entry of checkpoints and ONNX files."""
-        return {"image_height": self.image_height, "image_width": self.image_width,
-                "mean": list(self.mean), "std": list(self.std)}
+        return {
+            "image_height": self.image_height,
+            "image_width": self.image_width,
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
 
     @property
     def preprocessor(self):  # -> anpr.data.images.Preprocessor (imported late: OpenCV)
@@ -86,8 +90,12 @@ class PlateContract:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only: checkpoints are loaded with ``weights_only=True``."""
-        return {"charset": self.charset, "preprocessing": self.preprocessing,
-                "time_steps": self.time_steps, "grammar": self.grammar}
+        return {
+            "charset": self.charset,
+            "preprocessing": self.preprocessing,
+            "time_steps": self.time_steps,
+            "grammar": self.grammar,
+        }
 
     @classmethod
     def from_dict(cls, block: Mapping[str, Any], source: str = "checkpoint") -> PlateContract:
@@ -97,14 +105,26 @@ class PlateContract:
         missing = [k for k in ("charset", "preprocessing") if k not in block]
         missing += [f"preprocessing.{k}" for k in PREPROCESSING_KEYS if isinstance(pre, Mapping) and k not in pre]
         if missing or not isinstance(pre, Mapping):
-            raise ContractError(f"{source}: the plate contract lacks {missing or ['preprocessing']}; "
-                                "expected a file written by anpr's training or export")
-        return cls(str(block["charset"]), pre["image_height"], pre["image_width"], pre["mean"], pre["std"],
-                   int(block.get("time_steps") or 0), block.get("grammar"))
+            raise ContractError(
+                f"{source}: the plate contract lacks {missing or ['preprocessing']}; "
+                "expected a file written by anpr's training or export"
+            )
+        return cls(
+            str(block["charset"]),
+            pre["image_height"],
+            pre["image_width"],
+            pre["mean"],
+            pre["std"],
+            int(block.get("time_steps") or 0),
+            block.get("grammar"),
+        )
 
     def onnx_metadata(self) -> dict[str, str]:
-        meta = {META_CHARSET: self.charset, META_PREPROCESSING: json.dumps(self.preprocessing),
-                META_TIME_STEPS: str(self.time_steps)}
+        meta = {
+            META_CHARSET: self.charset,
+            META_PREPROCESSING: json.dumps(self.preprocessing),
+            META_TIME_STEPS: str(self.time_steps),
+        }
         if self.grammar is not None:
             meta[META_GRAMMAR] = self.grammar
         return meta
@@ -113,10 +133,16 @@ class PlateContract:
     def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> PlateContract:
         missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
         if missing:
-            raise ContractError(f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
-                                "so the file carries its charset and preprocessing")
-        block = {"charset": meta[META_CHARSET], "preprocessing": json.loads(meta[META_PREPROCESSING]),
-                 "time_steps": meta.get(META_TIME_STEPS, 0), "grammar": meta.get(META_GRAMMAR)}
+            raise ContractError(
+                f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
+                "so the file carries its charset and preprocessing"
+            )
+        block = {
+            "charset": meta[META_CHARSET],
+            "preprocessing": json.loads(meta[META_PREPROCESSING]),
+            "time_steps": meta.get(META_TIME_STEPS, 0),
+            "grammar": meta.get(META_GRAMMAR),
+        }
         return cls.from_dict(block, source)
 
     def differences(self, other: PlateContract, ignore: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
@@ -135,5 +161,6 @@ def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
     charset = str(cfg["charset"])
     norm = to_plain(cfg["normalization"])
     steps = build_model(model, num_classes=Charset(charset).num_classes).time_steps
-    return PlateContract(charset, model["image_height"], model["image_width"], norm["mean"], norm["std"],
-                         steps, cfg.get("grammar"))
+    return PlateContract(
+        charset, model["image_height"], model["image_width"], norm["mean"], norm["std"], steps, cfg.get("grammar")
+    )

@@ -22,8 +22,16 @@ log = logging.getLogger(__name__)
 
 # What a validation loader keeps when it gets a distributed sampler.
 LOADER_KEYS = (
-    "batch_size", "num_workers", "collate_fn", "pin_memory", "timeout", "worker_init_fn",
-    "multiprocessing_context", "generator", "prefetch_factor", "persistent_workers",
+    "batch_size",
+    "num_workers",
+    "collate_fn",
+    "pin_memory",
+    "timeout",
+    "worker_init_fn",
+    "multiprocessing_context",
+    "generator",
+    "prefetch_factor",
+    "persistent_workers",
 )
 
 # What Lightning's DDP launcher leaves in os.environ; restored after each job of a multirun.
@@ -54,7 +62,10 @@ def per_process_batching(cfg: DictConfig, world_size: int) -> dict[str, int] | N
     }
     log.info(
         "Global batch %d on %d processes: micro-batch %d x %d accumulation step(s) per process",
-        int(cfg.batch_size), world_size, batching["batch_size"], batching["accumulate_grad_batches"],
+        int(cfg.batch_size),
+        world_size,
+        batching["batch_size"],
+        batching["accumulate_grad_batches"],
     )
     return batching
 

@@ -199,8 +199,17 @@ def evaluate(
         for r, read in zip(chunk, reader.read(images, rgb=True, batch_size=batch_size)):
             fields = [] if layouts is None else layouts.get(r.image_name) or [""]
             layout = None if layouts is None else fields[0]
-            samples.append(Sample(r, read.text, float(read.confidence), layout, getattr(read, "free_text", None),
-                                  getattr(read, "min_char_confidence", None), tuple(fields[1:])))
+            samples.append(
+                Sample(
+                    r,
+                    read.text,
+                    float(read.confidence),
+                    layout,
+                    getattr(read, "free_text", None),
+                    getattr(read, "min_char_confidence", None),
+                    tuple(fields[1:]),
+                )
+            )
         if on_progress is not None:
             on_progress(len(chunk))
     return summarize(samples), samples
@@ -216,8 +225,9 @@ def worst_mistakes(samples: Sequence[Sample], count: int = 24) -> list[Sample]:
     return [wrong[i] for i in order[:count]]
 
 
-def mistakes_grid(samples: Sequence[Sample], images_dir: str | Path, size: tuple[int, int] = (48, 192),
-                  columns: int = 4) -> np.ndarray | None:
+def mistakes_grid(
+    samples: Sequence[Sample], images_dir: str | Path, size: tuple[int, int] = (48, 192), columns: int = 4
+) -> np.ndarray | None:
     """An RGB grid of the given reads, each captioned ``pred | truth``."""
     import cv2
 
@@ -230,8 +240,9 @@ def mistakes_grid(samples: Sequence[Sample], images_dir: str | Path, size: tuple
     return prediction_grid(np.stack(crops), [s.pred for s in samples], [s.truth for s in samples], columns)
 
 
-def write_report(metrics: dict[str, Any], samples: Sequence[Sample], images_dir: str | Path,
-                 out_dir: str | Path, worst: int = 24) -> dict[str, Path]:
+def write_report(
+    metrics: dict[str, Any], samples: Sequence[Sample], images_dir: str | Path, out_dir: str | Path, worst: int = 24
+) -> dict[str, Path]:
     """``metrics.json``, ``predictions.tsv``, ``coverage.png`` and ``worst_mistakes.png`` (if any
     read was wrong)."""
     import cv2
@@ -255,8 +266,10 @@ def write_report(metrics: dict[str, Any], samples: Sequence[Sample], images_dir:
     written["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     char_acc = per_plate_character_accuracy([s.pred for s in samples], [s.truth for s in samples]).tolist()
     lines = ["image\ttruth\tpred\tconfidence\tcharacter_accuracy\tlayout\tgreedy"]
-    lines += [f"{s.record.image_name}\t{s.truth}\t{s.pred}\t{s.confidence:.6g}\t{a:.4f}\t{s.layout or ''}"
-              f"\t{s.free_text if s.free_text is not None else ''}"
-              for s, a in zip(samples, char_acc)]
+    lines += [
+        f"{s.record.image_name}\t{s.truth}\t{s.pred}\t{s.confidence:.6g}\t{a:.4f}\t{s.layout or ''}"
+        f"\t{s.free_text if s.free_text is not None else ''}"
+        for s, a in zip(samples, char_acc)
+    ]
     written["predictions"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written

@@ -109,8 +109,13 @@ class ParityReport:
 
 
 def parity_check(
-    net: Any, info: ModelInfo, onnx_path: str | Path, images: Sequence[np.ndarray] | None = None,
-    count: int = 24, seed: int = 0, source: str | None = None,
+    net: Any,
+    info: ModelInfo,
+    onnx_path: str | Path,
+    images: Sequence[np.ndarray] | None = None,
+    count: int = 24,
+    seed: int = 0,
+    source: str | None = None,
 ) -> ParityReport:
     """Compare PyTorch and ONNX Runtime on ``images`` (BGR), by default ``count`` synthetic plates.
 

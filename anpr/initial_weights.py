@@ -29,8 +29,9 @@ def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[st
     ]
 
 
-def load_initial_weights(net: torch.nn.Module, path: str | Path, contract: PlateContract,
-                         model: Mapping[str, Any]) -> None:
+def load_initial_weights(
+    net: torch.nn.Module, path: str | Path, contract: PlateContract, model: Mapping[str, Any]
+) -> None:
     """Copy the network weights of checkpoint ``path`` into ``net`` after checking they fit.
 
     ``contract`` and ``model`` are this run's; the checkpoint's must match, except for the grammar
@@ -39,8 +40,10 @@ def load_initial_weights(net: torch.nn.Module, path: str | Path, contract: Plate
     """
     source, info = load_checkpoint(path)
     problems = [f"model.{d}" for d in _differences(info.model, model)]
-    problems += [f"{field} (checkpoint {saved!r}, this run {wanted!r})"
-                 for field, saved, wanted in info.contract.differences(contract, ignore=("grammar", "time_steps"))]
+    problems += [
+        f"{field} (checkpoint {saved!r}, this run {wanted!r})"
+        for field, saved, wanted in info.contract.differences(contract, ignore=("grammar", "time_steps"))
+    ]
     if problems:
         target = str(model.get("_target_", "")).rsplit(".", 1)[-1]
         raise ConfigError(

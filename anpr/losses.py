@@ -8,8 +8,14 @@ import torch.nn.functional as F
 LOSSES = ("ctc", "focal_ctc")
 
 
-def plate_ctc_loss(log_probs: torch.Tensor, targets: torch.Tensor, input_lengths: torch.Tensor,
-                   target_lengths: torch.Tensor, name: str = "ctc", focal_gamma: float = 2.0) -> torch.Tensor:
+def plate_ctc_loss(
+    log_probs: torch.Tensor,
+    targets: torch.Tensor,
+    input_lengths: torch.Tensor,
+    target_lengths: torch.Tensor,
+    name: str = "ctc",
+    focal_gamma: float = 2.0,
+) -> torch.Tensor:
     """CTC loss per character, averaged over the batch; ``focal_ctc`` weights hard plates up.
 
     ``log_probs`` is (T, B, C) float32 with the blank at class 0. Plain CTC divides each plate's
@@ -20,16 +26,23 @@ def plate_ctc_loss(log_probs: torch.Tensor, targets: torch.Tensor, input_lengths
     """
     if name not in LOSSES:
         raise ValueError(f"loss.name must be one of {LOSSES}, got {name!r}")
-    per_plate = F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0,
-                           reduction="none", zero_infinity=True)
+    per_plate = F.ctc_loss(
+        log_probs, targets, input_lengths, target_lengths, blank=0, reduction="none", zero_infinity=True
+    )
     if name == "focal_ctc":
         read_right = torch.exp(-per_plate)
         per_plate = (1 - read_right).clamp_min(0) ** focal_gamma * per_plate
     return (per_plate / target_lengths.clamp_min(1).to(per_plate.dtype)).mean()
 
 
-def alignment_loss(log_probs: torch.Tensor, targets: torch.Tensor, target_lengths: torch.Tensor,
-                   char_x: torch.Tensor, char_line: torch.Tensor, rows: int = 1) -> torch.Tensor:
+def alignment_loss(
+    log_probs: torch.Tensor,
+    targets: torch.Tensor,
+    target_lengths: torch.Tensor,
+    char_x: torch.Tensor,
+    char_line: torch.Tensor,
+    rows: int = 1,
+) -> torch.Tensor:
     """Cross-entropy of each character at the time step under its centre: where to read.
 
     CTC alone must discover which time steps hold which character, and spends its first
@@ -49,7 +62,8 @@ def alignment_loss(log_probs: torch.Tensor, targets: torch.Tensor, target_length
     char_x, char_line, targets = char_x.to(device), char_line.to(device), targets.to(device)
     known = torch.isfinite(char_x)
     last_line = torch.zeros(batch, dtype=char_line.dtype, device=device).scatter_reduce(
-        0, plate, char_line, reduce="amax")
+        0, plate, char_line, reduce="amax"
+    )
     known &= last_line[plate] < rows
     if not bool(known.any()):
         return log_probs.sum() * 0.0

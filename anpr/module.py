@@ -71,19 +71,27 @@ class PlateRecognitionModule(L.LightningModule):
         self.charset = self.contract.characters
         self.net = build_model(model, num_classes=self.charset.num_classes)
         if self.contract.time_steps not in (0, self.net.time_steps):
-            raise ConfigError(f"the contract says {self.contract.time_steps} CTC time steps, but this network "
-                              f"emits {self.net.time_steps}: build the contract from the same model config")
+            raise ConfigError(
+                f"the contract says {self.contract.time_steps} CTC time steps, but this network "
+                f"emits {self.net.time_steps}: build the contract from the same model config"
+            )
         self.normalize = DeviceNormalize(self.contract)
         self.device_augment = DeviceAugmenter(device_augmentations) if device_augmentations else None
         self.loss_options = dict(loss or {"name": "ctc"})
-        plate_ctc_loss(torch.zeros(1, 1, 2), torch.ones(1, dtype=torch.long), torch.ones(1, dtype=torch.long),
-                       torch.ones(1, dtype=torch.long), **self.loss_options)  # a bad option fails here
+        plate_ctc_loss(
+            torch.zeros(1, 1, 2),
+            torch.ones(1, dtype=torch.long),
+            torch.ones(1, dtype=torch.long),
+            torch.ones(1, dtype=torch.long),
+            **self.loss_options,
+        )  # a bad option fails here
         self.val_seq_acc = SequenceAccuracy()
         self.val_char_acc = CharacterAccuracy()
         self.val_seq_acc_by_layout = nn.ModuleDict({k.replace("-", "_"): SequenceAccuracy() for k in LAYOUTS})
         grammar = self.contract.grammar
-        self.grammar_decoder = (PlateDecoder(self.contract.charset, "grammar", grammar, n_best=1)
-                                if load_grammar(grammar) else None)
+        self.grammar_decoder = (
+            PlateDecoder(self.contract.charset, "grammar", grammar, n_best=1) if load_grammar(grammar) else None
+        )
         self.val_seq_acc_grammar = SequenceAccuracy()
         self.nonfinite_batches = 0  # skipped in total (kept in checkpoints)
         self.consecutive_nonfinite = 0
@@ -126,8 +134,14 @@ class PlateRecognitionModule(L.LightningModule):
         loss = self.compute_loss(logits, batch, training=True)
         guide = alignment_weight(self.global_step, **dict(self.hparams.alignment or {}))
         if guide > 0 and "char_x" in batch:
-            aligned = alignment_loss(logits.float().log_softmax(-1), batch["targets"], batch["target_lengths"],
-                                     batch["char_x"], batch["char_line"], int(getattr(self.net, "pool_rows", 1)))
+            aligned = alignment_loss(
+                logits.float().log_softmax(-1),
+                batch["targets"],
+                batch["target_lengths"],
+                batch["char_x"],
+                batch["char_line"],
+                int(getattr(self.net, "pool_rows", 1)),
+            )
             self.log("train/alignment_loss", aligned, on_step=True, on_epoch=False, batch_size=len(batch["texts"]))
             loss = loss + guide * aligned
         # Decided jointly: under DDP every process must skip the same batch or backward hangs.
@@ -144,7 +158,10 @@ class PlateRecognitionModule(L.LightningModule):
         self.log("train/nonfinite_batches", float(self.nonfinite_batches), on_step=True, on_epoch=False)
         log.warning(
             "non-finite training loss (%s) at epoch %d batch %d: batch skipped (%d skipped so far)",
-            loss.item(), self.current_epoch, batch_idx, self.nonfinite_batches,
+            loss.item(),
+            self.current_epoch,
+            batch_idx,
+            self.nonfinite_batches,
         )
         if self.consecutive_nonfinite >= self.hparams.max_consecutive_nonfinite:
             max_lr = dict(self.hparams.scheduler or {}).get("max_lr", 3e-3)

@@ -92,8 +92,14 @@ def image_rng(condition: str, name: str, seed: int = 0) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(condition.encode()), zlib.crc32(name.encode())])
 
 
-def perturb_dataset(images_dir: str | Path, labels_file: str | Path, out_dir: str | Path,
-                    conditions: list[str], layouts_file: str | Path | None = None, seed: int = 0) -> list[Path]:
+def perturb_dataset(
+    images_dir: str | Path,
+    labels_file: str | Path,
+    out_dir: str | Path,
+    conditions: list[str],
+    layouts_file: str | Path | None = None,
+    seed: int = 0,
+) -> list[Path]:
     """Write ``out_dir/<condition>/`` (images/, labels.txt and layout.tsv copied) for each condition."""
     unknown = [c for c in conditions if c not in CONDITIONS]
     if unknown:
@@ -113,12 +119,16 @@ def perturb_dataset(images_dir: str | Path, labels_file: str | Path, out_dir: st
             destination.parent.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(str(destination), out):
                 raise OSError(f"could not write {destination}")
-        (target / "labels.txt").write_text("".join(
-            f"{Path(r.image_name).with_suffix('.png').as_posix()}\t{r.text}\n" for r in records))
+        (target / "labels.txt").write_text(
+            "".join(f"{Path(r.image_name).with_suffix('.png').as_posix()}\t{r.text}\n" for r in records)
+        )
         if layouts_file:
             lines = Path(layouts_file).read_text(encoding="utf-8").splitlines()
-            (target / "layout.tsv").write_text("".join(
-                f"{Path(name).with_suffix('.png').as_posix()}\t{rest}\n"
-                for name, _, rest in (line.partition("\t") for line in lines if line.strip())))
+            (target / "layout.tsv").write_text(
+                "".join(
+                    f"{Path(name).with_suffix('.png').as_posix()}\t{rest}\n"
+                    for name, _, rest in (line.partition("\t") for line in lines if line.strip())
+                )
+            )
         written.append(target)
     return written

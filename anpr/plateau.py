@@ -30,8 +30,9 @@ class PlateauExit(L.Callback):
     measuring the plateau this way keeps the run's learning-rate schedule as a full run plans it.
     """
 
-    def __init__(self, window: int = 20, threshold: float = 0.01, stop_when_found: bool = False,
-                 give_up_after: int | None = None) -> None:
+    def __init__(
+        self, window: int = 20, threshold: float = 0.01, stop_when_found: bool = False, give_up_after: int | None = None
+    ) -> None:
         if window < 1 or not 0 < threshold <= 1:
             raise ValueError(f"window must be >= 1 and threshold in (0, 1], got {window}, {threshold}")
         self.window, self.threshold = window, threshold
@@ -53,8 +54,12 @@ class PlateauExit(L.Callback):
         if len(self.recent) == self.window and right_total >= self.threshold * seen_total:
             self.exit_step = int(trainer.global_step)
             if trainer.is_global_zero:
-                log.info("left the CTC plateau at optimizer step %d (%d of the last %d plates read right)",
-                         self.exit_step, right_total, seen_total)
+                log.info(
+                    "left the CTC plateau at optimizer step %d (%d of the last %d plates read right)",
+                    self.exit_step,
+                    right_total,
+                    seen_total,
+                )
             trainer.should_stop = trainer.should_stop or self.stop_when_found
         elif self.give_up_after is not None and trainer.global_step >= self.give_up_after:
             log.info("still on the CTC plateau after %d optimizer steps: stopping", trainer.global_step)
@@ -66,8 +71,7 @@ class PlateauExit(L.Callback):
 
     def _log(self, pl_module) -> None:
         if self.exit_step is not None:
-            pl_module.log(METRIC, float(self.exit_step), on_step=False, on_epoch=True, sync_dist=False,
-                          reduce_fx="max")
+            pl_module.log(METRIC, float(self.exit_step), on_step=False, on_epoch=True, sync_dist=False, reduce_fx="max")
 
     def state_dict(self) -> dict:
         return {"exit_step": self.exit_step}

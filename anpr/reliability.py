@@ -37,8 +37,9 @@ def _ranked_hits(confidences: Sequence[float], correct: Sequence[bool]) -> np.nd
     return np.asarray(correct, dtype=np.float64)[order]
 
 
-def accuracy_at_coverage(confidences: Sequence[float], correct: Sequence[bool],
-                         coverages: Sequence[float] = COVERAGES) -> dict[str, float]:
+def accuracy_at_coverage(
+    confidences: Sequence[float], correct: Sequence[bool], coverages: Sequence[float] = COVERAGES
+) -> dict[str, float]:
     """Accuracy of the most confident ``coverage`` share of the reads, for each coverage."""
     hits = _ranked_hits(confidences, correct)
     out = {}
@@ -48,8 +49,9 @@ def accuracy_at_coverage(confidences: Sequence[float], correct: Sequence[bool],
     return out
 
 
-def coverage_at_accuracy(confidences: Sequence[float], correct: Sequence[bool],
-                         targets: Sequence[float] = TARGET_ACCURACIES) -> dict[str, float]:
+def coverage_at_accuracy(
+    confidences: Sequence[float], correct: Sequence[bool], targets: Sequence[float] = TARGET_ACCURACIES
+) -> dict[str, float]:
     """The largest share of reads, most confident first, whose accuracy is at least each target."""
     hits = _ranked_hits(confidences, correct)
     if not len(hits):
@@ -69,8 +71,9 @@ def coverage_curve(confidences: Sequence[float], correct: Sequence[bool]) -> tup
     return kept / max(len(hits), 1), np.cumsum(hits) / kept
 
 
-def write_coverage_plot(curves: dict[str, tuple[Sequence[float], Sequence[bool]]], path: str | Path,
-                        title: str = "") -> Path:
+def write_coverage_plot(
+    curves: dict[str, tuple[Sequence[float], Sequence[bool]]], path: str | Path, title: str = ""
+) -> Path:
     """``coverage.png``: accuracy of the kept reads against coverage, one line per confidence."""
     import matplotlib
 

@@ -79,7 +79,10 @@ class FitScheduleToTime(L.Callback):
             "max_time leaves room for %d of the %d planned epochs at this pace (%.1f min each): the run "
             "and its learning-rate schedule now end after epoch %d, so the schedule anneals before the "
             "time cap instead of being cut off (trainer.max_time or max_epochs change this)",
-            self.planned_epochs, planned_before, timer.time_elapsed("train") / done / 60, self.planned_epochs,
+            self.planned_epochs,
+            planned_before,
+            timer.time_elapsed("train") / done / 60,
+            self.planned_epochs,
         )
 
     def state_dict(self) -> dict:

@@ -125,8 +125,9 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
                 "and schedule), init_from starts a new run from a checkpoint's weights. Pick one."
             )
         load_initial_weights(module.net, cfg.init_from, contract, to_plain(cfg.model))
-        log.info("Starting from the weights of %s (new optimizer and schedule)",
-                 resolve_model(cfg.init_from, "checkpoint"))
+        log.info(
+            "Starting from the weights of %s (new optimizer and schedule)", resolve_model(cfg.init_from, "checkpoint")
+        )
     if ckpt_path:
         refuse_finished_run(ckpt_path)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
@@ -137,5 +138,3 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         log.info("Run folder: %s", output_dir)
     return metrics
-
-

@@ -26,8 +26,14 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="built-in synthetic plates", help="what it was trained on")
     p.add_argument("--note", action="append", default=[], help="anything else worth recording")
     args = p.parse_args(argv)
-    provenance = {"command": args.command, "commit": args.commit, "wall_time": args.wall_time,
-                  "data": args.data, "source_checkpoint": args.checkpoint.name, "notes": args.note}
+    provenance = {
+        "command": args.command,
+        "commit": args.commit,
+        "wall_time": args.wall_time,
+        "data": args.data,
+        "source_checkpoint": args.checkpoint.name,
+        "notes": args.note,
+    }
     for path in pack(args.checkpoint, provenance):
         print(f"Wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     print(json.dumps(provenance, indent=2))

@@ -18,8 +18,13 @@ from anpr.bench.plateau import run_one, table
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", nargs="+", action="append", metavar=("NAME", "OVERRIDE"),
-                   help="a name and its train.py overrides; repeat for several (default: baseline)")
+    p.add_argument(
+        "--variant",
+        nargs="+",
+        action="append",
+        metavar=("NAME", "OVERRIDE"),
+        help="a name and its train.py overrides; repeat for several (default: baseline)",
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--give-up-after", type=int, default=3000, help="steps on the plateau before a run stops")
     p.add_argument("--out", type=Path, default=Path("outputs/plateau"), help="run folders and logs")

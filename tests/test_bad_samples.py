@@ -61,8 +61,9 @@ def test_skip_trains_on_the_good_samples_and_lists_the_others(tmp_path: Path, ca
     bad_records = len(bad_lines - {4, 23, 24})
     run_dir = tmp_path / "run"
     labels_as_typed = f"{labels_file.parent}/./{labels_file.name}"  # not how pathlib spells it
-    dm = datamodule(images_dir, labels_as_typed, tmp_path, time_steps=TIME_STEPS, on_bad_sample="skip",
-                    report_dir=str(run_dir))
+    dm = datamodule(
+        images_dir, labels_as_typed, tmp_path, time_steps=TIME_STEPS, on_bad_sample="skip", report_dir=str(run_dir)
+    )
     with caplog.at_level(logging.INFO, logger="anpr.data.datamodule"):
         dm.setup("fit")
     assert len(dm.train_set) + len(dm.val_set) == records - bad_records
@@ -115,8 +116,15 @@ def test_trainer_run_skips_with_the_contracts_time_steps(tmp_path: Path) -> None
     assert module.net.time_steps == dm.contract.time_steps == 32
     run_dir = tmp_path / "run"
     trainer = L.Trainer(
-        max_steps=2, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=1, default_root_dir=str(run_dir),
+        max_steps=2,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=1,
+        default_root_dir=str(run_dir),
     )
     trainer.fit(module, datamodule=dm)
     assert trainer.global_step == 2
@@ -130,18 +138,28 @@ def test_train_script_skips_bad_samples_into_the_run_folder(tmp_path: Path) -> N
     (images_dir / "plate_0004.png").write_bytes(b"")
     run_dir = tmp_path / "run"
     args = [
-        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
-        f"data.labels_file={labels_file}", "hardware=cpu", "data.num_workers=0", "trainer.max_steps=2",
-        "trainer.limit_val_batches=1", "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null",
-        f"hydra.run.dir={run_dir}", *TINY_MODEL,
+        str(ROOT / "scripts" / "train.py"),
+        "data=rec",
+        f"data.images_dir={images_dir}",
+        f"data.labels_file={labels_file}",
+        "hardware=cpu",
+        "data.num_workers=0",
+        "trainer.max_steps=2",
+        "trainer.limit_val_batches=1",
+        "trainer.num_sanity_val_steps=0",
+        "callbacks.progress_bar=null",
+        f"hydra.run.dir={run_dir}",
+        *TINY_MODEL,
     ]
     failed = run_script(args, cwd=tmp_path, timeout=300)
     assert failed.returncode == 2 and "labels.txt:5: [empty_image]" in failed.stderr
     assert "Traceback" not in failed.stderr  # the refusal alone, not buried under a stack trace
     missing = run_script([*args, f"data.labels_file={tmp_path / 'nope.txt'}"], cwd=tmp_path, timeout=300)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
-    assert any(line.startswith(f"error: labels file not found: {tmp_path / 'nope.txt'}")
-               for line in missing.stderr.splitlines())
+    assert any(
+        line.startswith(f"error: labels file not found: {tmp_path / 'nope.txt'}")
+        for line in missing.stderr.splitlines()
+    )
     done = run_script([*args, "data.on_bad_sample=skip"], cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Skipping 1 of 16 sample(s)" in done.stdout + done.stderr

@@ -29,8 +29,20 @@ def test_benchmark_smoke_run(tmp_path, capsys):
     checkpoint, _, _, _ = tiny_model_files()
     out = tmp_path / "bench.md"
     try:
-        code = script_main("benchmark")(["infer", "--model-config", "crnn_small", "--checkpoint", str(checkpoint),
-                                         "--smoke", "--threads", "1", "--out", str(out)])
+        code = script_main("benchmark")(
+            [
+                "infer",
+                "--model-config",
+                "crnn_small",
+                "--checkpoint",
+                str(checkpoint),
+                "--smoke",
+                "--threads",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
     finally:
         torch.set_num_threads(threads)
     assert code == 0
@@ -58,7 +70,7 @@ def markdown_rows(table: str, header_start: str) -> list[list[str]]:
     lines = table.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
@@ -75,8 +87,9 @@ def test_train_benchmark_smoke_run(tmp_path, capsys):
     threads = torch.get_num_threads()
     out = tmp_path / "train-bench.md"
     try:
-        code = script_main("benchmark")(["train", "--model-config", "crnn_small", "--smoke", "--threads", "1",
-                                         "--out", str(out)])
+        code = script_main("benchmark")(
+            ["train", "--model-config", "crnn_small", "--smoke", "--threads", "1", "--out", str(out)]
+        )
     finally:
         torch.set_num_threads(threads)
     assert code == 0
@@ -95,7 +108,11 @@ def test_train_benchmark_smoke_run(tmp_path, capsys):
 
     models = markdown_rows(table, "| model | input | batch | channels_last |")
     assert [(row[3], row[4], row[5]) for row in models] == [
-        ("no", "no", "no"), ("yes", "no", "no"), ("no", "yes", "no"), ("yes", "yes", "no")]
+        ("no", "no", "no"),
+        ("yes", "no", "no"),
+        ("no", "yes", "no"),
+        ("yes", "yes", "no"),
+    ]
     for row in models:
         assert positive(row[6]) and positive(row[7])
 

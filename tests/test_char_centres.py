@@ -51,8 +51,15 @@ def test_positions_that_do_not_match_the_label_are_refused(tmp_path) -> None:
 def test_samples_built_without_positions_collate_as_unknown() -> None:
     import torch
 
-    samples = [{"image": torch.zeros(3, 4, 4, dtype=torch.uint8), "target": torch.tensor([1, 2, 3]), "text": "ABC",
-                "index": 0, "layout": ""}]
+    samples = [
+        {
+            "image": torch.zeros(3, 4, 4, dtype=torch.uint8),
+            "target": torch.tensor([1, 2, 3]),
+            "text": "ABC",
+            "index": 0,
+            "layout": "",
+        }
+    ]
     batch = collate_plates(samples)
     assert batch["char_x"].shape == (3,) and torch.isnan(batch["char_x"]).all()
     assert batch["char_line"].tolist() == [0, 0, 0]

@@ -30,8 +30,11 @@ def test_checker_finds_exactly_the_broken_lines(broken) -> None:
     images_dir, labels_file, expected = broken
     report = check_dataset(images_dir, labels_file, Charset(), time_steps=TIME_STEPS)
     assert {(i.line, i.kind) for i in report.issues} == expected
-    assert report.bad_lines == {line for line, kind in expected if kind not in
-                                ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")}
+    assert report.bad_lines == {
+        line
+        for line, kind in expected
+        if kind not in ("bom", "crlf", "gray_image", "rgba_image", "16bit_image", "duplicate_line")
+    }
     messages = {(i.line, i.kind): i.message for i in report.issues}
     assert "normalised: KL07AB1234" in messages[(2, "bad_chars")]
     assert "normalised: KL07AB1234" in messages[(16, "bad_chars")]
@@ -93,8 +96,19 @@ def test_fix_labels_writes_a_normalised_copy(broken, tmp_path: Path, capsys) -> 
     original = labels_file.read_bytes()
     out = tmp_path / "fixed.txt"
     script = load_script()
-    script.main(["--images-dir", str(images_dir), "--labels-file", str(labels_file), "--time-steps", "16",
-                 "--no-cache", "--fix-labels", str(out)])
+    script.main(
+        [
+            "--images-dir",
+            str(images_dir),
+            "--labels-file",
+            str(labels_file),
+            "--time-steps",
+            "16",
+            "--no-cache",
+            "--fix-labels",
+            str(out),
+        ]
+    )
     assert labels_file.read_bytes() == original
     fixed = out.read_bytes().decode("utf-8")
     assert "\r" not in fixed and not fixed.startswith("\ufeff")
@@ -117,8 +131,21 @@ def test_show_writes_a_contact_sheet(broken, tmp_path: Path, capsys) -> None:
     images_dir, labels_file, _ = broken
     sheet = tmp_path / "sheet.png"
     script = load_script()
-    script.main(["--images-dir", str(images_dir), "--labels-file", str(labels_file), "--model", "crnn_small",
-                 "--no-cache", "--show", "6", "--sheet", str(sheet)])
+    script.main(
+        [
+            "--images-dir",
+            str(images_dir),
+            "--labels-file",
+            str(labels_file),
+            "--model",
+            "crnn_small",
+            "--no-cache",
+            "--show",
+            "6",
+            "--sheet",
+            str(sheet),
+        ]
+    )
     image = cv2.imread(str(sheet))
     assert image is not None and image.shape[0] > 2 * 48 and image.shape[1] > 4 * 192
     out = capsys.readouterr().out

@@ -13,13 +13,23 @@ from helpers import ROOT, compose_train
 from anpr.cli import COMMANDS
 from anpr.commands import train as train_command
 
-SCRIPTS = {"train": "train", "synth": "synth", "check": "check_data", "predict": "predict", "evaluate": "evaluate",
-           "export": "export", "benchmark": "benchmark", "calibrate": "calibrate", "perturb": "perturb"}
+SCRIPTS = {
+    "train": "train",
+    "synth": "synth",
+    "check": "check_data",
+    "predict": "predict",
+    "evaluate": "evaluate",
+    "export": "export",
+    "benchmark": "benchmark",
+    "calibrate": "calibrate",
+    "perturb": "perturb",
+}
 
 
 def anpr(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "anpr", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "anpr", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -47,9 +57,7 @@ def test_help_lists_every_command_once_and_no_arguments_is_an_error() -> None:
 def test_unknown_command_is_one_line_on_stderr() -> None:
     result = anpr("trian", "preset=speed")
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.splitlines() == [
-        f"error: unknown command 'trian' (choose from {', '.join(COMMANDS)})"
-    ]
+    assert result.stderr.splitlines() == [f"error: unknown command 'trian' (choose from {', '.join(COMMANDS)})"]
 
 
 def test_command_help_is_the_commands_own(tmp_path: Path) -> None:
@@ -67,11 +75,14 @@ def test_predict_reads_a_plate_with_the_shipped_model(plate_png: Path) -> None:
 
 
 def test_predict_does_not_load_lightning_or_hydra(plate_png: Path) -> None:
-    code = ("import sys\nfrom anpr.cli import main\n"
-            f"assert main(['predict', 'pretrained', {str(plate_png)!r}, '--json', '--threads', '1']) == 0\n"
-            "print(sorted(m for m in ('lightning', 'hydra') if m in sys.modules))\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=plate_png.parent, capture_output=True, text=True,
-                            timeout=300)
+    code = (
+        "import sys\nfrom anpr.cli import main\n"
+        f"assert main(['predict', 'pretrained', {str(plate_png)!r}, '--json', '--threads', '1']) == 0\n"
+        "print(sorted(m for m in ('lightning', 'hydra') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=plate_png.parent, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
 
@@ -80,8 +91,13 @@ def test_train_cfg_job_prints_the_composed_config_like_the_script(tmp_path: Path
     result = anpr("train", "--cfg", "job", "preset=speed", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "charset:" in result.stdout and "task_name: train" in result.stdout
-    script = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--cfg", "job", "preset=speed"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    script = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), "--cfg", "job", "preset=speed"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert script.returncode == 0, script.stderr
     assert script.stdout == result.stdout
     assert not (tmp_path / "outputs").exists()  # --cfg trains nothing and makes no run folder
@@ -91,8 +107,10 @@ def test_train_without_the_repositorys_conf_says_so(tmp_path: Path, capsys) -> N
     missing = tmp_path / "conf"
     assert train_command.main(["--cfg", "job"], conf_dir=missing) == 2
     err = capsys.readouterr().err
-    assert err.splitlines() == [f"error: anpr train needs the repository's conf/ folder ({missing} is missing): "
-                                "run it from a clone of the repository"]
+    assert err.splitlines() == [
+        f"error: anpr train needs the repository's conf/ folder ({missing} is missing): "
+        "run it from a clone of the repository"
+    ]
 
 
 @pytest.mark.parametrize("started_as", ["anpr train", "python -m anpr train", "python scripts/train.py"])
@@ -129,8 +147,9 @@ def test_ddp_ranks_rerun_a_command_that_trains(started_as: str, tmp_path: Path, 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_scripts_are_shims_over_the_commands(name: str, tmp_path: Path) -> None:
     script = ROOT / "scripts" / f"{SCRIPTS[name]}.py"
-    result = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     via_anpr = anpr(name, "--help", cwd=tmp_path)
     assert via_anpr.returncode == 0, via_anpr.stderr

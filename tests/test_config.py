@@ -53,8 +53,15 @@ def test_gpu4gb_accumulates_the_accuracy_preset() -> None:
 def test_cpu_profile_builds_trainer_and_datamodule(preset: str, rec_dataset) -> None:
     images_dir, labels_file = rec_dataset
     cfg = compose_train(
-        [f"preset={preset}", "hardware=cpu", "data=rec", f"data.images_dir={images_dir}",
-         f"data.labels_file={labels_file}", "data.num_workers=0", "paths.output_dir=/tmp/anpr-test"]
+        [
+            f"preset={preset}",
+            "hardware=cpu",
+            "data=rec",
+            f"data.images_dir={images_dir}",
+            f"data.labels_file={labels_file}",
+            "data.num_workers=0",
+            "paths.output_dir=/tmp/anpr-test",
+        ]
     )
     trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False)
     datamodule = build_data(cfg, contract_from_config(cfg))
@@ -91,9 +98,14 @@ def test_overrides_reach_their_groups() -> None:
     assert cfg.model.hidden_size == 128
 
 
-@pytest.mark.parametrize("asked, native, expected", [
-    (False, True, "32-true"), (True, False, "32-true"), (True, True, "bf16-mixed"),
-])
+@pytest.mark.parametrize(
+    "asked, native, expected",
+    [
+        (False, True, "32-true"),
+        (True, False, "32-true"),
+        (True, True, "bf16-mixed"),
+    ],
+)
 def test_cpu_bf16_needs_both_the_request_and_native_support(monkeypatch, asked, native, expected) -> None:
     import torch
 

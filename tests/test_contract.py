@@ -19,16 +19,25 @@ def test_round_trips_through_checkpoint_and_onnx_forms():
 
 
 def test_float32_copies_of_the_normalization_are_the_same_contract():
-    stored = {"charset": TINY_CONTRACT.charset, "time_steps": 32, "preprocessing": {
-        "image_height": 32, "image_width": 128, "mean": [0.48500001430511475, 0.4560000002384186, 0.406],
-        "std": [0.2290000021457672, 0.224, 0.22499999403953552]}}
+    stored = {
+        "charset": TINY_CONTRACT.charset,
+        "time_steps": 32,
+        "preprocessing": {
+            "image_height": 32,
+            "image_width": 128,
+            "mean": [0.48500001430511475, 0.4560000002384186, 0.406],
+            "std": [0.2290000021457672, 0.224, 0.22499999403953552],
+        },
+    }
     assert PlateContract.from_dict(stored) == TINY_CONTRACT
 
 
 def test_an_incomplete_contract_names_the_file_and_what_is_missing():
     with pytest.raises(ContractError, match=r"model\.ckpt.*preprocessing\.std"):
-        PlateContract.from_dict({"charset": "AB", "preprocessing": {"image_height": 32, "image_width": 128,
-                                                                   "mean": [0.5] * 3}}, "model.ckpt")
+        PlateContract.from_dict(
+            {"charset": "AB", "preprocessing": {"image_height": 32, "image_width": 128, "mean": [0.5] * 3}},
+            "model.ckpt",
+        )
     with pytest.raises(CheckpointError, match="charset"):
         checkpoint_info({"anpr": {"model": TINY_NET, "preprocessing": TINY_CONTRACT.preprocessing}}, "x.ckpt")
     with pytest.raises(ContractError, match="3 values"):

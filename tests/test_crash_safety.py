@@ -31,8 +31,13 @@ def fit(tmp_path: Path, nan_batches: set[int], steps: int = 8) -> PlateRecogniti
     datamodule = tiny_datamodule(images_dir, labels_file, batch_size=4)
     module = NaNOnBatches(nan_batches, model=TINY_NET, contract=TINY_CONTRACT, max_consecutive_nonfinite=3)
     trainer = L.Trainer(
-        max_steps=steps, limit_val_batches=0, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False,
+        max_steps=steps,
+        limit_val_batches=0,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     trainer.fit(module, datamodule=datamodule)
     return module

@@ -68,8 +68,9 @@ def test_validation_is_split_across_processes_without_duplicates(size: int, tmp_
     val_dir, val_labels = write_rec_dataset(tmp_path / "val", random_plate_texts(size, seed=1))
     seen = []
     for rank in range(2):
-        datamodule = tiny_datamodule(images_dir, labels_file, val_images_dir=str(val_dir),
-                                     val_labels_file=str(val_labels), batch_size=4)
+        datamodule = tiny_datamodule(
+            images_dir, labels_file, val_images_dir=str(val_dir), val_labels_file=str(val_labels), batch_size=4
+        )
         datamodule.setup()
         unpadded_validation(datamodule)
         datamodule.trainer = SimpleNamespace(world_size=2, global_rank=rank)
@@ -104,11 +105,23 @@ def test_two_process_ddp_multirun_validates_like_one_process(tmp_path: Path) -> 
     sweep_dir = tmp_path / "sweep"
     result = run_script(
         [
-            str(ROOT / "scripts" / "train.py"), "-m", "hardware=ddp_cpu", "preset=speed", "data=rec",
-            f"data.images_dir={images_dir}", f"data.labels_file={labels_file}",
-            f"data.val_images_dir={val_dir}", f"data.val_labels_file={val_labels}", "augmentation=none",
-            "callbacks.progress_bar=null", "callbacks.early_stopping=null", "trainer.max_epochs=40",
-            "trainer.check_val_every_n_epoch=10", "batch_size=16", f"hydra.sweep.dir={sweep_dir}", *EASY_MODEL,
+            str(ROOT / "scripts" / "train.py"),
+            "-m",
+            "hardware=ddp_cpu",
+            "preset=speed",
+            "data=rec",
+            f"data.images_dir={images_dir}",
+            f"data.labels_file={labels_file}",
+            f"data.val_images_dir={val_dir}",
+            f"data.val_labels_file={val_labels}",
+            "augmentation=none",
+            "callbacks.progress_bar=null",
+            "callbacks.early_stopping=null",
+            "trainer.max_epochs=40",
+            "trainer.check_val_every_n_epoch=10",
+            "batch_size=16",
+            f"hydra.sweep.dir={sweep_dir}",
+            *EASY_MODEL,
             "scheduler.max_lr=1e-2,2e-2",
         ],
         tmp_path,
@@ -120,8 +133,14 @@ def test_two_process_ddp_multirun_validates_like_one_process(tmp_path: Path) -> 
         assert (run_dir / "train_ddp_process_1.log").is_file()  # the second rank ran this job
         ddp = json.loads((run_dir / "metrics.json").read_text())
         module = PlateRecognitionModule.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt", map_location="cpu")
-        datamodule = tiny_datamodule(images_dir, labels_file, module.contract, val_images_dir=str(val_dir),
-                                     val_labels_file=str(val_labels), batch_size=5)
+        datamodule = tiny_datamodule(
+            images_dir,
+            labels_file,
+            module.contract,
+            val_images_dir=str(val_dir),
+            val_labels_file=str(val_labels),
+            batch_size=5,
+        )
         trainer = L.Trainer(
             accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_model_summary=False
         )

@@ -90,8 +90,14 @@ def test_the_free_reading_is_kept_when_nothing_valid_is_likely():
 
 def test_n_best_readings_are_the_likeliest_valid_strings_with_exact_probabilities():
     # Few enough paths to enumerate: every path's collapse, summed per string, is the truth.
-    spec = [{"K": 0.9, "-": 0.1}, {"L": 0.8, "-": 0.2}, {"1": 0.5, "7": 0.3, "-": 0.2},
-            {"A": 0.6, "4": 0.3, "-": 0.1}, {"1": 0.4, "4": 0.35, "-": 0.25}, {"-": 0.7, "4": 0.3}]
+    spec = [
+        {"K": 0.9, "-": 0.1},
+        {"L": 0.8, "-": 0.2},
+        {"1": 0.5, "7": 0.3, "-": 0.2},
+        {"A": 0.6, "4": 0.3, "-": 0.1},
+        {"1": 0.4, "4": 0.35, "-": 0.25},
+        {"-": 0.7, "4": 0.3},
+    ]
     logits = frames(spec)
     totals: dict[str, float] = defaultdict(float)
     options = [list(step.items()) for step in spec]

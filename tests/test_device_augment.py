@@ -12,10 +12,16 @@ from anpr.training import build_data, build_module
 def configured_module(rec_dataset, augmentation: str):
     """The module and data module as training builds them with ``augmentation``."""
     images_dir, labels_file = rec_dataset
-    cfg = compose_train(TINY_MODEL + [
-        "data=rec", f"data.images_dir={images_dir}", f"data.labels_file={labels_file}",
-        f"augmentation={augmentation}", "data.num_workers=0",
-    ])
+    cfg = compose_train(
+        TINY_MODEL
+        + [
+            "data=rec",
+            f"data.images_dir={images_dir}",
+            f"data.labels_file={labels_file}",
+            f"augmentation={augmentation}",
+            "data.num_workers=0",
+        ]
+    )
     contract = contract_from_config(cfg)
     datamodule = build_data(cfg, contract)
     datamodule.setup()

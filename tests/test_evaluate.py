@@ -41,7 +41,8 @@ def test_align_pairs_characters_by_edit_distance():
 def test_metrics_on_known_reads_are_exact(tmp_path):
     images_dir, labels_file = write_rec_dataset(tmp_path / "set", TRUTHS)
     (tmp_path / "set" / "layout.tsv").write_text(
-        "".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in enumerate(LAYOUTS[:4])))  # last one unlisted
+        "".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in enumerate(LAYOUTS[:4]))
+    )  # last one unlisted
     reader = StubReader(PREDS)
     metrics, samples = evaluate(reader, images_dir, labels_file, tmp_path / "set" / "layout.tsv", batch_size=2)
     assert reader.calls == [2, 2, 1]
@@ -51,8 +52,11 @@ def test_metrics_on_known_reads_are_exact(tmp_path):
     assert metrics["character_accuracy"] == pytest.approx(3.8 / 5, abs=1e-6)
     by_format = metrics["by_format"]
     assert set(by_format) == {"standard", "delhi", "bh", "other"}
-    assert by_format["standard"] == {"num_samples": 2, "sequence_accuracy": 0.5,
-                                     "character_accuracy": pytest.approx(0.95, abs=1e-6)}
+    assert by_format["standard"] == {
+        "num_samples": 2,
+        "sequence_accuracy": 0.5,
+        "character_accuracy": pytest.approx(0.95, abs=1e-6),
+    }
     assert by_format["delhi"]["character_accuracy"] == pytest.approx(0.9, abs=1e-6)
     assert by_format["bh"]["sequence_accuracy"] == 1.0 and by_format["other"]["character_accuracy"] == 0.0
     by_layout = metrics["by_layout"]
@@ -88,8 +92,9 @@ def test_without_layouts_there_is_no_layout_breakdown():
 
 def test_bad_labels_and_missing_images_name_file_and_line(tmp_path):
     images_dir, labels_file = write_rec_dataset(tmp_path / "set", ["KL07AB1234", "MH12DE1433"])
-    labels_file.write_text("plate_0000.png\tKL07AB1234\nmissing.png\tMH12DE1433\nplate_0001.png\t\n"
-                           "plate_0001.png\tmh12de1433\n")
+    labels_file.write_text(
+        "plate_0000.png\tKL07AB1234\nmissing.png\tMH12DE1433\nplate_0001.png\t\nplate_0001.png\tmh12de1433\n"
+    )
     with pytest.raises(DatasetError) as err:
         evaluate(StubReader([]), images_dir, labels_file)
     message = str(err.value)
@@ -129,8 +134,9 @@ def test_evaluate_script_with_a_real_model_matches_independent_numbers(tmp_path,
     labels_file.write_text("".join(f"plate_{i:04d}.png\t{t}\n" for i, t in enumerate(truths)))
     (tmp_path / "set" / "layout.tsv").write_text("".join(f"plate_{i:04d}.png\tone-line\n" for i in range(6)))
     out = tmp_path / "report"
-    code = script_main("evaluate")([str(onnx_path), "--images-dir", str(images_dir),
-                                    "--labels-file", str(labels_file), "--out", str(out)])
+    code = script_main("evaluate")(
+        [str(onnx_path), "--images-dir", str(images_dir), "--labels-file", str(labels_file), "--out", str(out)]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     expected_seq = sum(r == t for r, t in zip(reads, truths)) / 6
@@ -159,12 +165,25 @@ def test_evaluate_script_decoder_choice(tmp_path):
     reports = {}
     for decoder in ("greedy", "grammar"):
         out = tmp_path / decoder
-        assert script_main("evaluate")([str(checkpoint), "--images-dir", str(images_dir), "--labels-file",
-                                        str(labels_file), "--out", str(out), "--decoder", decoder]) == 0
+        assert (
+            script_main("evaluate")(
+                [
+                    str(checkpoint),
+                    "--images-dir",
+                    str(images_dir),
+                    "--labels-file",
+                    str(labels_file),
+                    "--out",
+                    str(out),
+                    "--decoder",
+                    decoder,
+                ]
+            )
+            == 0
+        )
         reports[decoder] = json.loads((out / "metrics.json").read_text())
         preds = [line.split("\t") for line in (out / "predictions.tsv").read_text().splitlines()[1:]]
-        expected = PlateReader.from_path(checkpoint, decoder=decoder).read(
-            [str(images_dir / row[0]) for row in preds])
+        expected = PlateReader.from_path(checkpoint, decoder=decoder).read([str(images_dir / row[0]) for row in preds])
         assert [row[2] for row in preds] == [e.text for e in expected]
     assert reports["greedy"]["decoder"] == "greedy"
     # The grammar run's greedy column is the greedy run's result.
@@ -176,12 +195,17 @@ def test_feature_breakdown_counts_one_digit_districts_and_the_layouts_file_tags(
     preds = ["GJ1KE2245", "GJ01KE2245", "MH12DE1438", "GJ5AB1284"]
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", truths)
     layouts = tmp_path / "rec" / "layout.tsv"
-    layouts.write_text("plate_0000.png\tone-line\tseparator:dot\nplate_0001.png\tone-line\tseparator:none\n"
-                       "plate_0002.png\ttwo-line\tseparator:dot\nplate_0003.png\tstacked-prefix\n")
+    layouts.write_text(
+        "plate_0000.png\tone-line\tseparator:dot\nplate_0001.png\tone-line\tseparator:none\n"
+        "plate_0002.png\ttwo-line\tseparator:dot\nplate_0003.png\tstacked-prefix\n"
+    )
     metrics, samples = evaluate(StubReader(preds), images_dir, labels_file, layouts)
     features = metrics["by_feature"]
     assert {k: v["num_samples"] for k, v in features.items()} == {
-        "one-digit district": 2, "separator:dot": 2, "separator:none": 1}
+        "one-digit district": 2,
+        "separator:dot": 2,
+        "separator:none": 1,
+    }
     assert features["one-digit district"]["sequence_accuracy"] == 0.5
     assert features["separator:dot"]["sequence_accuracy"] == 0.5
     assert metrics["by_layout"]["stacked-prefix"]["num_samples"] == 1

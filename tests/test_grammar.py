@@ -24,8 +24,13 @@ def _mutations(text: str, rng: np.random.Generator, count: int) -> list[str]:
         i = int(rng.integers(0, len(text)))
         c = DEFAULT_CHARACTERS[int(rng.integers(0, len(DEFAULT_CHARACTERS)))]
         kind = int(rng.integers(0, 3))
-        out.append(text[:i] + c + text[i + 1 :] if kind == 0 else text[:i] + c + text[i:] if kind == 1
-                   else text[:i] + text[i + 1 :])
+        out.append(
+            text[:i] + c + text[i + 1 :]
+            if kind == 0
+            else text[:i] + c + text[i:]
+            if kind == 1
+            else text[:i] + text[i + 1 :]
+        )
     return out
 
 
@@ -97,12 +102,15 @@ def test_a_yaml_grammar_replaces_the_indian_one(tmp_path):
     assert load_grammar("anpr.grammar.india:INDIA") is INDIA
 
 
-@pytest.mark.parametrize("content,message", [
-    ("formats: {x: [{name: a}]}\n", "either 'chars' or 'words'"),
-    ("formats: {x: [{name: a, chars: AB, min: 3, max: 2}]}\n", "0 <= min <= max"),
-    ("nothing: here\n", "'formats' mapping"),
-    ("formats: {x: [{name: a, chars: AB, colour: red}]}\n", "unknown group keys"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("formats: {x: [{name: a}]}\n", "either 'chars' or 'words'"),
+        ("formats: {x: [{name: a, chars: AB, min: 3, max: 2}]}\n", "0 <= min <= max"),
+        ("nothing: here\n", "'formats' mapping"),
+        ("formats: {x: [{name: a, chars: AB, colour: red}]}\n", "unknown group keys"),
+    ],
+)
 def test_a_bad_grammar_file_is_refused_with_its_name(tmp_path, content, message):
     path = tmp_path / "bad.yaml"
     path.write_text(content)

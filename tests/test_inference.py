@@ -51,8 +51,9 @@ def test_confidence_is_the_probability_of_the_reading_and_format_flag(readers):
     probs = np.exp(logits[0, 2]) / np.exp(logits[0, 2]).sum()
     assert read.text == "KL" and read.valid_format is False  # no plate is likely: the free reading stays
     log_probs = torch.from_numpy(logits).log_softmax(-1).permute(1, 0, 2)
-    ctc = torch.nn.functional.ctc_loss(log_probs, torch.tensor([[11, 12]]), torch.tensor([6]), torch.tensor([2]),
-                                       reduction="sum")
+    ctc = torch.nn.functional.ctc_loss(
+        log_probs, torch.tensor([[11, 12]]), torch.tensor([6]), torch.tensor([2]), reduction="sum"
+    )
     assert read.confidence == pytest.approx(float(torch.exp(-ctc)), rel=1e-5)  # all of KL's CTC paths
     assert read.min_char_confidence == pytest.approx(float(probs[12]), rel=1e-5)  # the older measure
     assert reader.decode(_one_hot("KL07AB1234"))[0].valid_format is True

@@ -27,10 +27,13 @@ PREPROCESSING = TINY_CONTRACT.preprocessing
 def save_checkpoint(path: Path, net: torch.nn.Module, model: dict = MODEL, charset: str = CHARSET) -> Path:
     """What PlateRecognitionModule.on_save_checkpoint writes around ``net``'s weights (in the
     form written before the contract carried a grammar, which must still load)."""
-    torch.save({
-        "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
-        "anpr": {"charset": charset, "preprocessing": PREPROCESSING, "model": model, "time_steps": 32},
-    }, path)
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "anpr": {"charset": charset, "preprocessing": PREPROCESSING, "model": model, "time_steps": 32},
+        },
+        path,
+    )
     return path
 
 
@@ -70,17 +73,29 @@ def test_train_script_starts_a_new_run_from_another_runs_weights(tmp_path: Path)
     source = tmp_path / "first" / "checkpoints" / "last.ckpt"
 
     second_dir = tmp_path / "second"
-    second = run_script(train_args(images_dir, labels_file, second_dir, "trainer.max_epochs=1", "batch_size=16",
-                                   f"init_from={source}"), tmp_path)
+    second = run_script(
+        train_args(images_dir, labels_file, second_dir, "trainer.max_epochs=1", "batch_size=16", f"init_from={source}"),
+        tmp_path,
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Starting from the weights of" in second.stdout + second.stderr
     assert torch.load(second_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3  # a new run
 
-    mismatched = run_script(train_args(images_dir, labels_file, tmp_path / "third", "trainer.max_epochs=1",
-                                       f"init_from={source}", "model.hidden_size=24"), tmp_path)
+    mismatched = run_script(
+        train_args(
+            images_dir,
+            labels_file,
+            tmp_path / "third",
+            "trainer.max_epochs=1",
+            f"init_from={source}",
+            "model.hidden_size=24",
+        ),
+        tmp_path,
+    )
     assert mismatched.returncode != 0
     assert "model.hidden_size (checkpoint 16, this run 24)" in mismatched.stderr
 
-    both = run_script(train_args(images_dir, labels_file, tmp_path / "fourth", f"init_from={source}",
-                                 f"ckpt_path={source}"), tmp_path)
+    both = run_script(
+        train_args(images_dir, labels_file, tmp_path / "fourth", f"init_from={source}", f"ckpt_path={source}"), tmp_path
+    )
     assert both.returncode != 0 and "Pick one" in both.stderr

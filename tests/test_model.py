@@ -44,9 +44,13 @@ def test_model_configs_build_and_promise_their_time_steps(name: str) -> None:
 
 def test_widths_depths_and_lstm_are_config_values() -> None:
     model = CRNN(
-        image_height=32, image_width=128, stem_channels=[8, 16],
-        stages=[{"out_channels": 24, "blocks": 3, "stride": [2, 1]}], neck_channels=24,
-        hidden_size=12, lstm_layers=3,
+        image_height=32,
+        image_width=128,
+        stem_channels=[8, 16],
+        stages=[{"out_channels": 24, "blocks": 3, "stride": [2, 1]}],
+        neck_channels=24,
+        hidden_size=12,
+        lstm_layers=3,
     )
     assert model.rnn.num_layers == 3 and model.rnn.hidden_size == 12
     assert model.time_steps == 64

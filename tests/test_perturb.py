@@ -63,11 +63,38 @@ def test_each_condition_does_what_it_names(crops, tmp_path):
 
 def test_command_writes_the_chosen_conditions_and_names_a_missing_image(crops, tmp_path, capsys):
     images_dir, labels_file, _ = crops
-    assert perturb_main(["--images-dir", str(images_dir), "--labels-file", str(labels_file),
-                         "--out", str(tmp_path / "o"), "--conditions", "cut", "small16"]) == 0
+    assert (
+        perturb_main(
+            [
+                "--images-dir",
+                str(images_dir),
+                "--labels-file",
+                str(labels_file),
+                "--out",
+                str(tmp_path / "o"),
+                "--conditions",
+                "cut",
+                "small16",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["cut", "small16"]
     (images_dir / "plate_0003.jpg").unlink()
-    assert perturb_main(["--images-dir", str(images_dir), "--labels-file", str(labels_file),
-                         "--out", str(tmp_path / "x"), "--conditions", "cut"]) == 2
+    assert (
+        perturb_main(
+            [
+                "--images-dir",
+                str(images_dir),
+                "--labels-file",
+                str(labels_file),
+                "--out",
+                str(tmp_path / "x"),
+                "--conditions",
+                "cut",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "plate_0003.jpg" in err and "labels.txt:4" in err

@@ -39,8 +39,11 @@ def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
     assert by_name.info.model == from_checkpoint.info.model
     synth = PlateSynthesizer(HELD_OUT_SEED)
     images = [synth.render(i).image for i in range(16)]
-    assert np.allclose(by_name.logits(by_name.preprocess(images)),
-                       from_checkpoint.logits(from_checkpoint.preprocess(images)), atol=1e-3)
+    assert np.allclose(
+        by_name.logits(by_name.preprocess(images)),
+        from_checkpoint.logits(from_checkpoint.preprocess(images)),
+        atol=1e-3,
+    )
     net, info = load_checkpoint("pretrained")
     assert not any("optimizer" in key for key in torch.load(FILES["checkpoint"], weights_only=True))
 
@@ -61,13 +64,25 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
 def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(24))
     run_dir = tmp_path / "run"
-    result = run_script([
-        str(ROOT / "scripts" / "train.py"), "data=rec", f"data.images_dir={images_dir}",
-        f"data.labels_file={labels_file}", "hardware=cpu", "data.num_workers=0", "batch_size=8",
-        "trainer.max_steps=2", "trainer.limit_val_batches=1", "trainer.num_sanity_val_steps=0",
-        "callbacks.progress_bar=null", "callbacks.early_stopping=null", "init_from=pretrained",
-        f"hydra.run.dir={run_dir}",
-    ], tmp_path)
+    result = run_script(
+        [
+            str(ROOT / "scripts" / "train.py"),
+            "data=rec",
+            f"data.images_dir={images_dir}",
+            f"data.labels_file={labels_file}",
+            "hardware=cpu",
+            "data.num_workers=0",
+            "batch_size=8",
+            "trainer.max_steps=2",
+            "trainer.limit_val_batches=1",
+            "trainer.num_sanity_val_steps=0",
+            "callbacks.progress_bar=null",
+            "callbacks.early_stopping=null",
+            "init_from=pretrained",
+            f"hydra.run.dir={run_dir}",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"Starting from the weights of {FILES['checkpoint']}" in result.stdout + result.stderr
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
@@ -77,10 +92,29 @@ def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
 def test_an_installed_wheel_carries_and_finds_the_model(tmp_path: Path) -> None:
     # Built from a copy: an in-tree build would leave build/ and *.egg-info in the repository.
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "outputs", "data", "build", "*.egg-info", "__pycache__", ".*_cache"))
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "outputs", "data", "build", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("anpr-*.whl")
     site = tmp_path / "site"
@@ -88,10 +122,18 @@ def test_an_installed_wheel_carries_and_finds_the_model(tmp_path: Path) -> None:
         names = archive.namelist()
         assert {f"anpr/pretrained/{path.name}" for path in FILES.values()} <= set(names)
         archive.extractall(site)
-    probe = ("from anpr.inference import PlateReader; import anpr; "
-             "r = PlateReader.pretrained(); print(anpr.__file__); print(r.source)")
-    found = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                           env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=300)
+    probe = (
+        "from anpr.inference import PlateReader; import anpr; "
+        "r = PlateReader.pretrained(); print(anpr.__file__); print(r.source)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
     assert found.returncode == 0, found.stderr[-3000:]
     module_file, source = found.stdout.split()
     assert module_file.startswith(str(site)) and source.startswith(str(site))  # not the repository's copy

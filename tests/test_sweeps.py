@@ -21,9 +21,18 @@ TRAIN = str(ROOT / "scripts" / "train.py")
 
 def tiny_args(images_dir: Path, labels_file: Path) -> list[str]:
     return [
-        "data=rec", f"data.images_dir={images_dir}", f"data.labels_file={labels_file}", "hardware=cpu",
-        "preset=speed", "data.num_workers=0", "trainer.max_epochs=2", "batch_size=16",
-        "trainer.log_every_n_steps=1", "callbacks.progress_bar=null", "callbacks.early_stopping=null", *TINY_MODEL,
+        "data=rec",
+        f"data.images_dir={images_dir}",
+        f"data.labels_file={labels_file}",
+        "hardware=cpu",
+        "preset=speed",
+        "data.num_workers=0",
+        "trainer.max_epochs=2",
+        "batch_size=16",
+        "trainer.log_every_n_steps=1",
+        "callbacks.progress_bar=null",
+        "callbacks.early_stopping=null",
+        *TINY_MODEL,
     ]
 
 
@@ -61,7 +70,11 @@ def test_grid_multirun_gives_each_job_a_folder_with_hparams_and_a_resumable_chec
     sweep_dir = tmp_path / "sweep"
     result = run_script(
         [
-            TRAIN, "-m", *tiny_args(images_dir, labels_file), "model.hidden_size=16,24", f"hydra.sweep.dir={sweep_dir}",
+            TRAIN,
+            "-m",
+            *tiny_args(images_dir, labels_file),
+            "model.hidden_size=16,24",
+            f"hydra.sweep.dir={sweep_dir}",
             "callbacks.best_sequence_accuracy.save_top_k=-1",  # keep every epoch's checkpoint
         ],
         tmp_path,

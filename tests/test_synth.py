@@ -70,21 +70,45 @@ def test_sampler_weights_big_states_above_small_ones(texts):
 
 def test_grammar_accepts_real_formats():
     cases = {
-        "KL07AB1234": "standard", "MH12DE1433": "standard", "UP16Z5678": "standard",
-        "KL706464": "standard", "MH46P977": "standard", "GJ1KE2245": "standard",
-        "DL4CAF1234": "delhi", "DL3C1234": "delhi", "DL10CA5229": "delhi",
-        "22BH1234AA": "bh", "25BH0042C": "bh",
+        "KL07AB1234": "standard",
+        "MH12DE1433": "standard",
+        "UP16Z5678": "standard",
+        "KL706464": "standard",
+        "MH46P977": "standard",
+        "GJ1KE2245": "standard",
+        "DL4CAF1234": "delhi",
+        "DL3C1234": "delhi",
+        "DL10CA5229": "delhi",
+        "22BH1234AA": "bh",
+        "25BH0042C": "bh",
     }
     for text, fmt in cases.items():
         assert is_valid_plate(text), text
         assert plate_format(text) == fmt, text
 
 
-@pytest.mark.parametrize("text", [
-    "", "KL07AB", "XX07AB1234", "KL07AB12345", "KL07ABCD1234", "KL123AB1234", "KL07IO1234",
-    "kl07ab1234", "KL 07 AB 1234", "KL-07-AB-1234", "KL07AB0000", "22BH1234", "22BH123AA",
-    "22BH1234ABC", "DL4CAFG1234", "1234", "KL07AB1234\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "KL07AB",
+        "XX07AB1234",
+        "KL07AB12345",
+        "KL07ABCD1234",
+        "KL123AB1234",
+        "KL07IO1234",
+        "kl07ab1234",
+        "KL 07 AB 1234",
+        "KL-07-AB-1234",
+        "KL07AB0000",
+        "22BH1234",
+        "22BH123AA",
+        "22BH1234ABC",
+        "DL4CAFG1234",
+        "1234",
+        "KL07AB1234\n",
+    ],
+)
 def test_grammar_rejects_malformed(text):
     assert not is_valid_plate(text)
     assert plate_format(text) == "invalid"
@@ -170,7 +194,7 @@ def test_write_dataset_writes_images_labels_layout_and_meta(tmp_path):
     assert rows.keys() == {name for name, _ in labels}
     for i, (name, _) in enumerate(labels):
         sample = synth.render(i)
-        assert rows[name] == [sample.layout, f"separator:{ {'': 'none', '-': 'dash', '.': 'dot'}[sample.separator]}"]
+        assert rows[name] == [sample.layout, f"separator:{ {'': 'none', '-': 'dash', '.': 'dot'}[sample.separator] }"]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["n"] == 12 and meta["seed"] == 3 and meta["generator_version"] == GENERATOR_VERSION
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp folders left
@@ -204,8 +228,19 @@ def test_contact_sheet_is_a_grid_png(tmp_path, samples):
 
 def test_cli_writes_dataset_and_preview(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, str(REPO / "scripts" / "synth.py"), "--out", str(tmp_path / "ds"), "--n", "8",
-           "--seed", "2", "--preview", str(tmp_path / "sheet.png"), "--quiet"]
+    cmd = [
+        sys.executable,
+        str(REPO / "scripts" / "synth.py"),
+        "--out",
+        str(tmp_path / "ds"),
+        "--n",
+        "8",
+        "--seed",
+        "2",
+        "--preview",
+        str(tmp_path / "sheet.png"),
+        "--quiet",
+    ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "images/s" in result.stdout
@@ -234,8 +269,9 @@ def _flat_style(**changes):
     from anpr.data.synth.layout import TextStyle
 
     font = next(f for f in available_fonts() if f.name == "DejaVuSans-Bold")
-    base = TextStyle(font=font, cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4, separator="",
-                     monospace=False, jitter=0.0, stroke=0)
+    base = TextStyle(
+        font=font, cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4, separator="", monospace=False, jitter=0.0, stroke=0
+    )
     return replace(base, **changes)
 
 

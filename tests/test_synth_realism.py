@@ -57,8 +57,9 @@ def test_two_line_text_has_the_line_proportions_the_renderer_claims(seed):
     the top line of a two-wheeler plate smaller than the bottom one, or both the same."""
     rng = np.random.default_rng(seed)
     font = next(f for f in available_fonts() if f.kind == "condensed")
-    style = TextStyle(font=font, cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4, separator="",
-                      monospace=False, jitter=0.0, stroke=0)
+    style = TextStyle(
+        font=font, cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4, separator="", monospace=False, jitter=0.0, stroke=0
+    )
     top, bottom = two_line_styles(rng, style)
     mask, rows = text_block([["KA", "03"], ["AF", "2434"]], style, rng, line_gap=0.3, line_styles=[top, bottom])
     heights = _line_heights(mask, rows)
@@ -79,8 +80,17 @@ def test_two_wheeler_top_lines_are_often_smaller_and_autos_often_nearly_square()
         assert centres is not None and set(centres[:, 2].astype(int)) == {0, 1}
         if plate.scheme == "commercial":
             aspects.append(plate.image.shape[1] / plate.image.shape[0])
-    style = TextStyle(font=available_fonts()[0], cap=40, x_scale=1.0, char_gap=0.1, group_gap=0.4,
-                      separator="", monospace=False, jitter=0.0, stroke=0)
+    style = TextStyle(
+        font=available_fonts()[0],
+        cap=40,
+        x_scale=1.0,
+        char_gap=0.1,
+        group_gap=0.4,
+        separator="",
+        monospace=False,
+        jitter=0.0,
+        stroke=0,
+    )
     for _ in range(200):
         top, bottom = two_line_styles(rng, style)
         ratios.append(top.cap / bottom.cap)

@@ -13,8 +13,9 @@ from anpr.time_budget import FitScheduleToTime, epochs_that_fit, shorten_one_cyc
 
 def one_cycle(total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
     optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
-    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=total_steps, pct_start=0.1,
-                                               div_factor=10.0, final_div_factor=100.0)
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=3e-3, total_steps=total_steps, pct_start=0.1, div_factor=10.0, final_div_factor=100.0
+    )
 
 
 def learning_rates(scheduler, steps: int) -> list[float]:

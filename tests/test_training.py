@@ -28,9 +28,14 @@ from anpr.module import PlateRecognitionModule
 from anpr.plateau import PlateauExit
 
 OVERFIT_MODEL = {  # TINY_NET, wide enough to learn 32 plates by heart in a few hundred steps
-    **TINY_NET, "stem_channels": [16, 32], "neck_channels": 64, "hidden_size": 64,
-    "stages": [{"out_channels": 48, "blocks": 1, "stride": [2, 2]},
-               {"out_channels": 64, "blocks": 1, "stride": [2, 1]}],
+    **TINY_NET,
+    "stem_channels": [16, 32],
+    "neck_channels": 64,
+    "hidden_size": 64,
+    "stages": [
+        {"out_channels": 48, "blocks": 1, "stride": [2, 2]},
+        {"out_channels": 64, "blocks": 1, "stride": [2, 1]},
+    ],
 }
 
 
@@ -38,15 +43,30 @@ def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     """Proof that loss, decoding and metrics are wired right: 100% on the training plates."""
     images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(32, seed=3))
     contract = tiny_contract(grammar="india")
-    datamodule = tiny_datamodule(images_dir, labels_file, contract, val_images_dir=str(images_dir),
-                                 val_labels_file=str(labels_file), batch_size=32)
-    module = PlateRecognitionModule(model=OVERFIT_MODEL, contract=contract,
-                                    scheduler={"max_lr": 1e-2, "pct_start": 0.15})
+    datamodule = tiny_datamodule(
+        images_dir,
+        labels_file,
+        contract,
+        val_images_dir=str(images_dir),
+        val_labels_file=str(labels_file),
+        batch_size=32,
+    )
+    module = PlateRecognitionModule(
+        model=OVERFIT_MODEL, contract=contract, scheduler={"max_lr": 1e-2, "pct_start": 0.15}
+    )
     L.seed_everything(0)
     trainer = L.Trainer(
-        max_steps=400, max_epochs=-1, check_val_every_n_epoch=400, accelerator="cpu", logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        gradient_clip_val=1.0, num_sanity_val_steps=0, callbacks=[plateau := PlateauExit(window=4)],
+        max_steps=400,
+        max_epochs=-1,
+        check_val_every_n_epoch=400,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        gradient_clip_val=1.0,
+        num_sanity_val_steps=0,
+        callbacks=[plateau := PlateauExit(window=4)],
     )
     trainer.fit(module, datamodule=datamodule)
     # It left the plateau (read 1% of 4 batches' plates) on the way to reading every plate.
@@ -82,8 +102,14 @@ def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_pa
     assert "last.ckpt" in checkpoints
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     tags = scalar_tags(run_dir / "tensorboard")
-    for tag in ["train/loss_step", "val/loss", "val/seq_acc", "val/seq_acc_grammar", "val/char_acc",
-                "image:val/predictions"]:
+    for tag in [
+        "train/loss_step",
+        "val/loss",
+        "val/seq_acc",
+        "val/seq_acc_grammar",
+        "val/char_acc",
+        "image:val/predictions",
+    ]:
         assert tag in tags, tags
     assert any(t.startswith("lr") for t in tags), tags
 
@@ -168,8 +194,14 @@ def _validate_with_reads(tmp_path: Path, layouts: dict[int, str], read_right: st
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", texts)
     layouts_file = tmp_path / "layout.tsv"
     layouts_file.write_text("".join(f"plate_{i:04d}.png\t{layout}\n" for i, layout in layouts.items()))
-    datamodule = tiny_datamodule(images_dir, labels_file, val_images_dir=str(images_dir),
-                                 val_labels_file=str(labels_file), layouts_file=str(layouts_file), batch_size=4)
+    datamodule = tiny_datamodule(
+        images_dir,
+        labels_file,
+        val_images_dir=str(images_dir),
+        val_labels_file=str(labels_file),
+        layouts_file=str(layouts_file),
+        batch_size=4,
+    )
     module = PlateRecognitionModule(model=OVERFIT_MODEL, contract=TINY_CONTRACT)
     seen: dict = {}
     validation_step = module.validation_step

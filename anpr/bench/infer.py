@@ -44,8 +44,16 @@ class InferSettings:
     @classmethod
     def smoke(cls, threads: int | None = None) -> InferSettings:
         """Tiny sizes and few repeats: checks the machinery in seconds, measures nothing."""
-        return cls(batch=4, warmup=1, repeats=2, rounds=1, calibration_plates=4, eval_plates=4,
-                   int8_formats=("qoperator",), threads=threads)
+        return cls(
+            batch=4,
+            warmup=1,
+            repeats=2,
+            rounds=1,
+            calibration_plates=4,
+            eval_plates=4,
+            int8_formats=("qoperator",),
+            threads=threads,
+        )
 
 
 @dataclass
@@ -94,9 +102,20 @@ class InferResult:
             f"with ONNX fp32 on {s.eval_plates} other synthetic plates",
             *[f"- {note}" for note in self.notes],
             "",
-            *markdown_table(("model", "input", "runtime", "batch 1 (ms/plate)", f"batch {s.batch} (plates/s)",
-                             "speed-up vs eager (b1 / throughput)", "size (MB)", "reads = fp32"), "lllrrrrr",
-                            self._runtime_rows()),
+            *markdown_table(
+                (
+                    "model",
+                    "input",
+                    "runtime",
+                    "batch 1 (ms/plate)",
+                    f"batch {s.batch} (plates/s)",
+                    "speed-up vs eager (b1 / throughput)",
+                    "size (MB)",
+                    "reads = fp32",
+                ),
+                "lllrrrrr",
+                self._runtime_rows(),
+            ),
         ]
         if self.decode_rows:
             lines += [
@@ -105,9 +124,11 @@ class InferResult:
                 f"of {s.batch}, median of interleaved rounds; random weights give flat, unpeaky outputs, so their "
                 "grammar decoding time says little about a trained model's:",
                 "",
-                *markdown_table(("model", "decoder", "ms/plate", "reads changed vs greedy"), "llrr",
-                                [(d.model, d.decoder, f"{d.ms_per_plate:.3f}", f"{d.changed:.1%}")
-                                 for d in self.decode_rows]),
+                *markdown_table(
+                    ("model", "decoder", "ms/plate", "reads changed vs greedy"),
+                    "llrr",
+                    [(d.model, d.decoder, f"{d.ms_per_plate:.3f}", f"{d.changed:.1%}") for d in self.decode_rows],
+                ),
             ]
         return "\n".join(lines) + "\n"
 
@@ -119,8 +140,9 @@ class InferResult:
             speedup = f"{base.latency_ms / r.latency_ms:.2f}x / {r.throughput / base.throughput:.2f}x" if base else "-"
             size = "-" if r.size_mb is None else f"{r.size_mb:.1f}"
             agree = "-" if r.agreement is None else f"{r.agreement:.1%}"
-            rows.append((r.model, r.input_size, r.runtime, f"{r.latency_ms:.2f}", f"{r.throughput:.0f}", speedup,
-                         size, agree))
+            rows.append(
+                (r.model, r.input_size, r.runtime, f"{r.latency_ms:.2f}", f"{r.throughput:.0f}", speedup, size, agree)
+            )
         return rows
 
 
@@ -159,8 +181,10 @@ def random_model(name: str, charset: str = DEFAULT_CHARACTERS, seed: int = 0) ->
 
 
 def run_infer(
-    model_configs: Sequence[str] = (), checkpoints: Sequence[str | Path] = (),
-    settings: InferSettings | None = None, on_status: Callable[[str], Any] | None = None,
+    model_configs: Sequence[str] = (),
+    checkpoints: Sequence[str | Path] = (),
+    settings: InferSettings | None = None,
+    on_status: Callable[[str], Any] | None = None,
 ) -> InferResult:
     """Time every model on every runtime; see the module docstring."""
     import torch
@@ -193,13 +217,17 @@ def run_infer(
             decoder = settings.decoder
             runtimes: dict[str, tuple[PlateReader, Path | None]] = {
                 "pytorch eager": (PlateReader(TorchBackend(net), info, decoder=decoder), None),
-                "onnxruntime fp32": (PlateReader(OnnxBackend(onnx_session(fp32_path, settings.threads)), info,
-                                                 decoder=decoder), fp32_path),
+                "onnxruntime fp32": (
+                    PlateReader(OnnxBackend(onnx_session(fp32_path, settings.threads)), info, decoder=decoder),
+                    fp32_path,
+                ),
             }
             for fmt in settings.int8_formats:
                 path = quantize_static_int8(fp32_path, Path(tmp) / f"m{index}_int8_{fmt}.onnx", calibration, fmt)
                 runtimes[f"onnxruntime int8 ({fmt})"] = (
-                    PlateReader(OnnxBackend(onnx_session(path, settings.threads)), info, decoder=decoder), path)
+                    PlateReader(OnnxBackend(onnx_session(path, settings.threads)), info, decoder=decoder),
+                    path,
+                )
             if "noise" in source:
                 notes.append(f"plates: {source}")
             status(f"{label}: timing {len(runtimes)} runtimes")
@@ -212,20 +240,34 @@ def run_infer(
                 if name.startswith("onnxruntime int8"):
                     texts = _texts(reader, plates, settings.batch)
                     agreement = sum(a == b for a, b in zip(texts, reference)) / max(1, len(reference))
-                rows.append(InferRow(label, size, name, latency * 1e3, throughput,
-                                     path.stat().st_size / 1e6 if path else _torch_size_mb(net), agreement))
+                rows.append(
+                    InferRow(
+                        label,
+                        size,
+                        name,
+                        latency * 1e3,
+                        throughput,
+                        path.stat().st_size / 1e6 if path else _torch_size_mb(net),
+                        agreement,
+                    )
+                )
     return InferResult(rows, settings, system, sorted(set(notes)), decode_rows)
 
 
-def time_decoders(label: str, info: ModelInfo, reader: PlateReader, plates: np.ndarray,
-                  s: InferSettings) -> list[DecodeRow]:
+def time_decoders(
+    label: str, info: ModelInfo, reader: PlateReader, plates: np.ndarray, s: InferSettings
+) -> list[DecodeRow]:
     """Each decoder's time per plate on the model's own logits, and how many reads it changes."""
     batch = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))
     logits = reader.logits(batch)
     decoders = {name: PlateDecoder(info.charset, name, temperature=info.temperature, n_best=1) for name in DECODERS}
     decoders["grammar, 3 best"] = PlateDecoder(info.charset, "grammar", temperature=info.temperature, n_best=3)
-    medians = interleaved_medians({k: functools.partial(d, logits) for k, d in decoders.items()},
-                                  1, _per_round(_batch_repeats(s), s) * s.rounds, s.rounds)
+    medians = interleaved_medians(
+        {k: functools.partial(d, logits) for k, d in decoders.items()},
+        1,
+        _per_round(_batch_repeats(s), s) * s.rounds,
+        s.rounds,
+    )
     greedy = [r.text for r in decoders["greedy"](logits)]
     rows = []
     for name, decoder in decoders.items():
@@ -241,10 +283,18 @@ def time_interleaved(
     """``{runtime: (seconds per batch-1 call, plates/s at s.batch)}``, medians over interleaved rounds."""
     one = np.ascontiguousarray(plates[:1])
     many = np.ascontiguousarray(np.resize(plates, (s.batch, *plates.shape[1:])))
-    single = interleaved_medians({k: functools.partial(r.logits, one) for k, r in readers.items()},
-                                 s.warmup, _per_round(s.repeats, s) * s.rounds, s.rounds)
-    batched = interleaved_medians({k: functools.partial(r.logits, many) for k, r in readers.items()},
-                                  1, _per_round(_batch_repeats(s), s) * s.rounds, s.rounds)
+    single = interleaved_medians(
+        {k: functools.partial(r.logits, one) for k, r in readers.items()},
+        s.warmup,
+        _per_round(s.repeats, s) * s.rounds,
+        s.rounds,
+    )
+    batched = interleaved_medians(
+        {k: functools.partial(r.logits, many) for k, r in readers.items()},
+        1,
+        _per_round(_batch_repeats(s), s) * s.rounds,
+        s.rounds,
+    )
     return {k: (single[k], s.batch / batched[k]) for k in readers}
 
 

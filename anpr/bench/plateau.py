@@ -24,10 +24,16 @@ REPO = CONF_DIR.parent  # the checkout whose scripts/train.py runs, from its roo
 
 MEASURE_ONLY = (
     "callbacks.plateau_exit.stop_when_found=true",
-    "trainer.limit_val_batches=0", "trainer.num_sanity_val_steps=0",
-    "callbacks.best_sequence_accuracy=null", "callbacks.best_character_accuracy=null",
-    "callbacks.early_stopping=null", "callbacks.last=null", "callbacks.last_within_epoch=null",
-    "callbacks.summary=null", "callbacks.prediction_grid=null", "callbacks.progress_bar=null",
+    "trainer.limit_val_batches=0",
+    "trainer.num_sanity_val_steps=0",
+    "callbacks.best_sequence_accuracy=null",
+    "callbacks.best_character_accuracy=null",
+    "callbacks.early_stopping=null",
+    "callbacks.last=null",
+    "callbacks.last_within_epoch=null",
+    "callbacks.summary=null",
+    "callbacks.prediction_grid=null",
+    "callbacks.progress_bar=null",
 )
 
 
@@ -42,9 +48,15 @@ class PlateauRun:
 def run_one(variant: str, overrides: list[str], seed: int, give_up_after: int, out_dir: Path) -> PlateauRun:
     """Train until the plateau is left; the exit step comes from the run's metrics.json."""
     run_dir = out_dir / f"{variant}-seed{seed}"
-    command = [sys.executable, str(REPO / "scripts" / "train.py"), *MEASURE_ONLY,
-               f"callbacks.plateau_exit.give_up_after={give_up_after}", f"seed={seed}",
-               f"hydra.run.dir={run_dir}", *overrides]
+    command = [
+        sys.executable,
+        str(REPO / "scripts" / "train.py"),
+        *MEASURE_ONLY,
+        f"callbacks.plateau_exit.give_up_after={give_up_after}",
+        f"seed={seed}",
+        f"hydra.run.dir={run_dir}",
+        *overrides,
+    ]
     start = time.perf_counter()
     with open(out_dir / f"{variant}-seed{seed}.log", "w") as log_file:
         done = subprocess.run(command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT)

@@ -52,8 +52,11 @@ from anpr.bench.train_settings import ABLATIONS, LOOP_VARIANTS, PARTS, TrainSett
 from anpr.bench.train_setup import compose_train_config, quiet_fit, training_data
 
 
-def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSettings | None = None,
-              on_status: Callable[[str], Any] | None = None) -> TrainResult:
+def run_train(
+    model_configs: Sequence[str] = ("crnn_small",),
+    settings: TrainSettings | None = None,
+    on_status: Callable[[str], Any] | None = None,
+) -> TrainResult:
     """Every part of ``settings.parts`` for every model config; see the module docstring."""
     import torch
 
@@ -75,8 +78,9 @@ def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSet
     with tempfile.TemporaryDirectory(prefix="anpr-bench-train-") as tmp:
         work = Path(tmp)
         status(f"writing {settings.plates} synthetic plates")
-        dataset_dir = write_dataset(work / "plates", settings.plates, seed=0,
-                                    workers=settings.render_workers, progress=False)
+        dataset_dir = write_dataset(
+            work / "plates", settings.plates, seed=0, workers=settings.render_workers, progress=False
+        )
         for name in model_configs:
             cfg = compose_train_config(name, settings, dataset_dir, work / name)
             datamodule = training_data(cfg)
@@ -93,6 +97,8 @@ def run_train(model_configs: Sequence[str] = ("crnn_small",), settings: TrainSet
                 result.loops += time_loops(cfg, datamodule, name, settings, variants, status)
     if "loop" in settings.parts:
         tty = sys.stderr.isatty()
-        result.notes.append(f"the Lightning progress bar and summaries drew on stderr, "
-                            f"{'a terminal' if tty else 'not a terminal (rich draws little there)'}")
+        result.notes.append(
+            f"the Lightning progress bar and summaries drew on stderr, "
+            f"{'a terminal' if tty else 'not a terminal (rich draws little there)'}"
+        )
     return result

@@ -48,10 +48,12 @@ def loader_rate(dataset, batch: int, workers: int, timed_batches: int, seed: int
 
     warm = workers + 1  # every worker has delivered a batch: start-up is behind us
     total = warm + timed_batches
-    sampler = RandomSampler(dataset, replacement=True, num_samples=total * batch,
-                            generator=torch.Generator().manual_seed(seed))
-    loader = DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers,
-                        collate_fn=collate_plates, drop_last=True)
+    sampler = RandomSampler(
+        dataset, replacement=True, num_samples=total * batch, generator=torch.Generator().manual_seed(seed)
+    )
+    loader = DataLoader(
+        dataset, batch_size=batch, sampler=sampler, num_workers=workers, collate_fn=collate_plates, drop_last=True
+    )
     start = end = 0.0
     for index, _ in enumerate(loader):
         if index == warm - 1:
@@ -61,8 +63,9 @@ def loader_rate(dataset, batch: int, workers: int, timed_batches: int, seed: int
     return timed_batches * batch / (end - start)
 
 
-def time_data(datamodule, name: str, settings: TrainSettings, status: Callable[[str], Any],
-              notes: list[str]) -> tuple[list[DataRow], list[StageCost]]:
+def time_data(
+    datamodule, name: str, settings: TrainSettings, status: Callable[[str], Any], notes: list[str]
+) -> tuple[list[DataRow], list[StageCost]]:
     """Loader images/s per pipeline with 0 and ``settings.workers`` workers (the median over
     interleaved rounds) and the per-stage costs; the cache's build time and size go to ``notes``."""
     from anpr.data.cache import CachedPlateDataset, decode_all
@@ -79,24 +82,32 @@ def time_data(datamodule, name: str, settings: TrainSettings, status: Callable[[
     per_plate = pre.image_height * pre.image_width * 3
     notes.append(
         f"{name}: in-memory cache built in {seconds:.2f} s ({len(train_set) / seconds:.0f} plates/s on "
-        f"{threads} threads), {per_plate / 1e3:.0f} KB a plate: 100k plates = {per_plate * 1e5 / 1e9:.1f} GB")
+        f"{threads} threads), {per_plate / 1e3:.0f} KB a plate: 100k plates = {per_plate * 1e5 / 1e9:.1f} GB"
+    )
     cached = CachedPlateDataset.from_dataset(train_set, images=images)
     stages = time_stages(train_set, images, name, settings.batch, settings.stage_plates)
-    datasets = {FILES_NO_AUG: _without_augmentation(train_set), FILES_AUG: train_set,
-                CACHE_AUG: cached, CACHE_NO_AUG: _without_augmentation(cached)}
+    datasets = {
+        FILES_NO_AUG: _without_augmentation(train_set),
+        FILES_AUG: train_set,
+        CACHE_AUG: cached,
+        CACHE_NO_AUG: _without_augmentation(cached),
+    }
     worker_counts = [0] + ([settings.workers] if settings.workers > 0 else [])
     jobs = [(pipeline, workers) for workers in worker_counts for pipeline in PIPELINES]
     rates: dict[tuple[str, int], list[float]] = {job: [] for job in jobs}
     for round_index in range(settings.rounds):
         status(f"{name}: timing the data pipeline (round {round_index + 1}/{settings.rounds})")
-        for pipeline, workers in (jobs if round_index % 2 == 0 else list(reversed(jobs))):
+        for pipeline, workers in jobs if round_index % 2 == 0 else list(reversed(jobs)):
             context = one_thread() if workers == 0 else contextlib.nullcontext()
             with context:
                 rates[(pipeline, workers)].append(
-                    loader_rate(datasets[pipeline], settings.batch, workers, settings.data_batches, round_index))
+                    loader_rate(datasets[pipeline], settings.batch, workers, settings.data_batches, round_index)
+                )
     size = input_size(datamodule)
-    rows = [DataRow(name, size, settings.batch, pipeline, workers, statistics.median(rates[(pipeline, workers)]))
-            for pipeline, workers in jobs]
+    rows = [
+        DataRow(name, size, settings.batch, pipeline, workers, statistics.median(rates[(pipeline, workers)]))
+        for pipeline, workers in jobs
+    ]
     return rows, stages
 
 
@@ -121,30 +132,51 @@ def time_stages(train_set, images: np.ndarray, name: str, batch: int, plates: in
     with one_thread():
         raw = [train_set.load_rgb(i) for i in range(count)]
         resized = [pre.resize(image) for image in raw]
-        stages = [StageCost(name, "read + decode the file", per_plate(train_set.load_rgb)),
-                  StageCost(name, "resize to the model's input", per_plate(lambda i: pre.resize(raw[i]))),
-                  StageCost(name, "copy out of the in-memory cache", per_plate(lambda i: images[i].copy()))]
+        stages = [
+            StageCost(name, "read + decode the file", per_plate(train_set.load_rgb)),
+            StageCost(name, "resize to the model's input", per_plate(lambda i: pre.resize(raw[i]))),
+            StageCost(name, "copy out of the in-memory cache", per_plate(lambda i: images[i].copy())),
+        ]
         if train_set.augment is not None:
             for transform in getattr(train_set.augment, "compose", SimpleNamespace(transforms=[])).transforms:
                 always = copy.deepcopy(transform)
                 always.p = 1.0
-                stages.append(StageCost(name, f"augmentation: {type(transform).__name__}",
-                                        per_plate(lambda i, t=always: t(image=resized[i])["image"]),
-                                        float(getattr(transform, "p", 1.0))))
-            stages.append(StageCost(name, "augmentation, all (as configured)",
-                                    per_plate(lambda i: train_set.augment(resized[i]))))
-        stages.append(StageCost(name, "to a CHW uint8 tensor (normalized later, on the device)",
-                                per_plate(lambda i: torch.from_numpy(pre.to_chw_uint8(resized[i])))))
-        samples = [{"image": torch.from_numpy(pre.to_chw_uint8(image)), "target": torch.tensor(train_set.targets[i]),
-                    "text": train_set.records[i].text, "index": i, "layout": ""}
-                   for i, image in enumerate(resized)]
-        batches = [samples[a:a + batch] for a in range(0, count, batch)]
+                stages.append(
+                    StageCost(
+                        name,
+                        f"augmentation: {type(transform).__name__}",
+                        per_plate(lambda i, t=always: t(image=resized[i])["image"]),
+                        float(getattr(transform, "p", 1.0)),
+                    )
+                )
+            stages.append(
+                StageCost(name, "augmentation, all (as configured)", per_plate(lambda i: train_set.augment(resized[i])))
+            )
+        stages.append(
+            StageCost(
+                name,
+                "to a CHW uint8 tensor (normalized later, on the device)",
+                per_plate(lambda i: torch.from_numpy(pre.to_chw_uint8(resized[i]))),
+            )
+        )
+        samples = [
+            {
+                "image": torch.from_numpy(pre.to_chw_uint8(image)),
+                "target": torch.tensor(train_set.targets[i]),
+                "text": train_set.records[i].text,
+                "index": i,
+                "layout": "",
+            }
+            for i, image in enumerate(resized)
+        ]
+        batches = [samples[a : a + batch] for a in range(0, count, batch)]
         collate_us = per_plate(lambda i: collate_plates(batches[i // batch]) if i % batch == 0 else None)
         stages.append(StageCost(name, f"collate (batches of {batch})", collate_us))
         device_us = device_augmentation_us(batches[0], batch)
         if device_us is not None:
-            stages.append(StageCost(name, f"`seed_on_device` augmentation, kornia on this CPU (batches of {batch})",
-                                    device_us))
+            stages.append(
+                StageCost(name, f"`seed_on_device` augmentation, kornia on this CPU (batches of {batch})", device_us)
+            )
     return stages
 
 

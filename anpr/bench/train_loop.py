@@ -96,10 +96,19 @@ def run_lightning(
     clock = _make_step_clock()
     common = dict(max_epochs=1, max_steps=-1, limit_train_batches=None, enable_checkpointing=False)
     if variant in (BARE, BARE_NO_LOG):
-        trainer = instantiate(cfg.trainer, callbacks=[clock], logger=False, enable_progress_bar=False,
-                              enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0, **common)
+        trainer = instantiate(
+            cfg.trainer,
+            callbacks=[clock],
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            limit_val_batches=0,
+            **common,
+        )
         val_loader = None
     else:
+
         def wanted(entry) -> bool:
             target = str(entry.get("_target_", ""))
             if target.endswith("ModelCheckpoint"):
@@ -108,12 +117,21 @@ def run_lightning(
                 return False
             return not (variant == NO_LOGGER and target.endswith("LearningRateMonitor"))  # needs a logger
 
-        callbacks = [instantiate(entry) for entry in (cfg.callbacks or {}).values()
-                     if entry is not None and "_target_" in entry and wanted(entry)]
+        callbacks = [
+            instantiate(entry)
+            for entry in (cfg.callbacks or {}).values()
+            if entry is not None and "_target_" in entry and wanted(entry)
+        ]
         callbacks.append(HparamsSummary(flatten_for_hparams(cfg)))
         loggers = [] if variant == NO_LOGGER else instantiate_group(cfg.get("logger"))
-        trainer = instantiate(cfg.trainer, callbacks=[clock, *callbacks], logger=loggers or False,
-                              enable_progress_bar=variant != NO_PROGRESS_BAR, limit_val_batches=None, **common)
+        trainer = instantiate(
+            cfg.trainer,
+            callbacks=[clock, *callbacks],
+            logger=loggers or False,
+            enable_progress_bar=variant != NO_PROGRESS_BAR,
+            limit_val_batches=None,
+            **common,
+        )
         val_loader = _batch_loader([val_batch]) if val_batch is not None else None
     if variant == BARE_NO_LOG:
         module.log = _no_log  # instance attribute: this module only
@@ -126,8 +144,9 @@ def _no_log(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def time_loops(cfg, datamodule, name: str, settings: TrainSettings, variants: Sequence[str],
-               status: Callable[[str], Any]) -> list[LoopRow]:
+def time_loops(
+    cfg, datamodule, name: str, settings: TrainSettings, variants: Sequence[str], status: Callable[[str], Any]
+) -> list[LoopRow]:
     """Interleaved rounds of every loop variant on the same batches; median rate per variant."""
     batches, val_batch = loop_batches(datamodule, settings)
     clip = cfg.trainer.get("gradient_clip_val")
@@ -147,8 +166,12 @@ def time_loops(cfg, datamodule, name: str, settings: TrainSettings, variants: Se
             startups[variant].append(starts[0] - called)
             del module
     size = input_size(datamodule)
-    return [LoopRow(name, size, settings.batch, v, statistics.median(rates[v]), statistics.median(startups[v]),
-                    tuple(rates[v])) for v in variants]
+    return [
+        LoopRow(
+            name, size, settings.batch, v, statistics.median(rates[v]), statistics.median(startups[v]), tuple(rates[v])
+        )
+        for v in variants
+    ]
 
 
 def loop_batches(datamodule, settings: TrainSettings) -> tuple[list[dict], dict]:
@@ -160,16 +183,24 @@ def loop_batches(datamodule, settings: TrainSettings) -> tuple[list[dict], dict]
     from anpr.data.dataset import collate_plates
 
     generator = torch.Generator().manual_seed(0)
-    loader = DataLoader(datamodule.train_set, batch_size=settings.batch, shuffle=True, drop_last=True,
-                        collate_fn=collate_plates, generator=generator)
+    loader = DataLoader(
+        datamodule.train_set,
+        batch_size=settings.batch,
+        shuffle=True,
+        drop_last=True,
+        collate_fn=collate_plates,
+        generator=generator,
+    )
     distinct = []
     for batch in loader:
         distinct.append(batch)
         if len(distinct) >= settings.distinct_batches:
             break
     if not distinct:
-        raise ValueError(f"{len(datamodule.train_set)} training plates make no batch of {settings.batch}: "
-                         "write more plates (--plates)")
+        raise ValueError(
+            f"{len(datamodule.train_set)} training plates make no batch of {settings.batch}: "
+            "write more plates (--plates)"
+        )
     total = settings.warmup + settings.steps + 1
     val_batch = next(iter(DataLoader(datamodule.val_set, batch_size=settings.batch, collate_fn=collate_plates)))
     return [distinct[i % len(distinct)] for i in range(total)], val_batch

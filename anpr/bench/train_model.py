@@ -37,8 +37,9 @@ def model_variants(compile: bool) -> list[tuple[bool, bool, bool]]:
     return variants
 
 
-def time_model(cfg, datamodule, name: str, settings: TrainSettings, status: Callable[[str], Any],
-               notes: list[str]) -> list[ModelRow]:
+def time_model(
+    cfg, datamodule, name: str, settings: TrainSettings, status: Callable[[str], Any], notes: list[str]
+) -> list[ModelRow]:
     """Images/s of each variant's training step, the median over interleaved rounds; a
     torch.compile that fails becomes a note instead of a row."""
     import torch
@@ -65,8 +66,10 @@ def time_model(cfg, datamodule, name: str, settings: TrainSettings, status: Call
             try:
                 started = time.perf_counter()
                 step()
-                notes.append(f"{name}: torch.compile's first step{' (bf16)' if bf16 else ''} took "
-                             f"{time.perf_counter() - started:.0f} s")
+                notes.append(
+                    f"{name}: torch.compile's first step{' (bf16)' if bf16 else ''} took "
+                    f"{time.perf_counter() - started:.0f} s"
+                )
             except Exception as err:  # a missing compiler must not cost the other figures
                 notes.append(f"{name}: torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0]})")
                 continue
@@ -74,8 +77,10 @@ def time_model(cfg, datamodule, name: str, settings: TrainSettings, status: Call
     status(f"{name}: timing the model alone ({len(fns)} variants)")
     medians = interleaved_medians(fns, settings.warmup, settings.model_steps * settings.rounds, settings.rounds)
     size = input_size(datamodule)
-    return [ModelRow(name, size, settings.batch, cl, bf16, compiled, settings.batch / seconds)
-            for (cl, bf16, compiled), seconds in medians.items()]
+    return [
+        ModelRow(name, size, settings.batch, cl, bf16, compiled, settings.batch / seconds)
+        for (cl, bf16, compiled), seconds in medians.items()
+    ]
 
 
 def model_cost(cfg, datamodule, name: str) -> ModelCost:
@@ -84,5 +89,9 @@ def model_cost(cfg, datamodule, name: str) -> ModelCost:
 
     module = training_module(cfg, datamodule)
     pre = datamodule.preprocessor
-    return ModelCost(name, input_size(datamodule), count_parameters(module.net),
-                     gflops_per_plate(module.net, pre.image_height, pre.image_width))
+    return ModelCost(
+        name,
+        input_size(datamodule),
+        count_parameters(module.net),
+        gflops_per_plate(module.net, pre.image_height, pre.image_width),
+    )

@@ -128,8 +128,9 @@ class TrainResult:
             base = plain.get(r.model)
             ratio = f"{r.images_per_s / base.images_per_s:.3f}x" if base else "-"
             rounds = ", ".join(f"{rate:.1f}" for rate in r.per_round)
-            rows.append((r.model, r.input_size, r.batch, r.loop, f"{r.images_per_s:.1f}", ratio,
-                         f"{r.startup_s:.2f}", rounds))
+            rows.append(
+                (r.model, r.input_size, r.batch, r.loop, f"{r.images_per_s:.1f}", ratio, f"{r.startup_s:.2f}", rounds)
+            )
         out = _section(
             "### Lightning Trainer vs a plain PyTorch loop",
             "Same model and initial weights, same batches, AdamW + OneCycleLR over the same steps, gradient "
@@ -139,21 +140,29 @@ class TrainResult:
             "the sanity check and one validation batch at the epoch's end (not in the timed steps). "
             "*Bare*: no callbacks, logger, progress bar, model summary or validation; the module's "
             "`self.log` calls still run. Start-up: from `fit()` (or the loop's start) to the first step.",
-            markdown_table(("model", "input", "batch", "loop", "images/s", "vs plain loop", "start-up (s)",
-                            "images/s per round"), "llrlrrrl", rows),
+            markdown_table(
+                ("model", "input", "batch", "loop", "images/s", "vs plain loop", "start-up (s)", "images/s per round"),
+                "llrlrrrl",
+                rows,
+            ),
         )
         spread = max((max(r.per_round) - min(r.per_round)) / r.images_per_s for r in self.loops if r.per_round)
         if spread > 0.1:
-            out += ["", f"**Rounds differ by up to {spread:.0%}**: other work competed for the CPU; "
-                        "compare with care, or rerun on a quiet machine."]
+            out += [
+                "",
+                f"**Rounds differ by up to {spread:.0%}**: other work competed for the CPU; "
+                "compare with care, or rerun on a quiet machine.",
+            ]
         for model, base in plain.items():
             trained = next((r for r in self.loops if r.model == model and r.loop == AS_TRAINED), None)
             if trained:
                 ratio = trained.images_per_s / base.images_per_s
                 verdict = "meets" if ratio >= 0.95 else "misses"
                 out.append("")
-                out.append(f"{model}: Lightning as in training runs at {ratio:.3f}x the plain loop's rate "
-                           f"({verdict} the 0.95x target).")
+                out.append(
+                    f"{model}: Lightning as in training runs at {ratio:.3f}x the plain loop's rate "
+                    f"({verdict} the 0.95x target)."
+                )
         return out
 
     def _model_table(self) -> list[str]:
@@ -162,14 +171,36 @@ class TrainResult:
         for r in self.models:
             b = base.get(r.model)
             ratio = f"{r.images_per_s / b.images_per_s:.2f}x" if b else "-"
-            rows.append((r.model, r.input_size, r.batch, _yn(r.channels_last), _yn(r.bf16), _yn(r.compiled),
-                         f"{r.images_per_s:.1f}", ratio))
+            rows.append(
+                (
+                    r.model,
+                    r.input_size,
+                    r.batch,
+                    _yn(r.channels_last),
+                    _yn(r.bf16),
+                    _yn(r.compiled),
+                    f"{r.images_per_s:.1f}",
+                    ratio,
+                )
+            )
         return _section(
             "### The model alone: a training step on random tensors",
             "Forward, CTC loss (float32), backward and AdamW step; no data loading. bf16: "
             "`torch.autocast('cpu', dtype=torch.bfloat16)` around forward and loss.",
-            markdown_table(("model", "input", "batch", "channels_last", "bf16 autocast", "torch.compile",
-                            "images/s", "vs fp32 NCHW"), "llrlllrr", rows),
+            markdown_table(
+                (
+                    "model",
+                    "input",
+                    "batch",
+                    "channels_last",
+                    "bf16 autocast",
+                    "torch.compile",
+                    "images/s",
+                    "vs fp32 NCHW",
+                ),
+                "llrlllrr",
+                rows,
+            ),
         )
 
     def _data_table(self) -> list[str]:
@@ -178,10 +209,22 @@ class TrainResult:
             "Per sample: read + decode + resize to the model's input (files) or a copy out of the in-memory "
             "cache, then augmentation and the uint8 CHW tensor (normalized on the device); then collate. "
             "0 workers: the main process on one thread, the rate of one loader worker.",
-            markdown_table(("model", "input", "batch", "pipeline", "workers", "images/s", "images/s per worker"),
-                           "llrlrrr",
-                           [(r.model, r.input_size, r.batch, r.pipeline, r.workers, f"{r.images_per_s:.0f}",
-                             f"{r.per_worker:.0f}") for r in self.data]),
+            markdown_table(
+                ("model", "input", "batch", "pipeline", "workers", "images/s", "images/s per worker"),
+                "llrlrrr",
+                [
+                    (
+                        r.model,
+                        r.input_size,
+                        r.batch,
+                        r.pipeline,
+                        r.workers,
+                        f"{r.images_per_s:.0f}",
+                        f"{r.per_worker:.0f}",
+                    )
+                    for r in self.data
+                ],
+            ),
         )
 
     def _stage_table(self) -> list[str]:
@@ -190,15 +233,19 @@ class TrainResult:
             "Each stage timed alone over the same plates. An augmentation is timed when it fires; the "
             "expected cost is that times its probability p. *Augmentation, all* is the whole Compose as "
             "configured (its overhead included).",
-            markdown_table(("model", "stage", "µs when applied", "p", "µs per plate"), "llrrr",
-                           [(r.model, r.stage, f"{r.us_when_applied:.0f}", f"{r.probability:g}",
-                             f"{r.expected_us:.0f}") for r in self.stages]),
+            markdown_table(
+                ("model", "stage", "µs when applied", "p", "µs per plate"),
+                "llrrr",
+                [
+                    (r.model, r.stage, f"{r.us_when_applied:.0f}", f"{r.probability:g}", f"{r.expected_us:.0f}")
+                    for r in self.stages
+                ],
+            ),
         )
 
     def _ratio_tables(self) -> list[str]:
         out: list[str] = []
-        model_rate = {r.model: r.images_per_s for r in self.models
-                      if not (r.channels_last or r.bf16 or r.compiled)}
+        model_rate = {r.model: r.images_per_s for r in self.models if not (r.channels_last or r.bf16 or r.compiled)}
         one = {(r.model, r.pipeline): r.images_per_s for r in self.data if r.workers == 0}
         if model_rate and self.data:
             out += self._cpu_ratio_table(model_rate, one)
@@ -214,14 +261,32 @@ class TrainResult:
                 continue
             rate = model_rate[model]
             single = one.get((model, pipeline))
-            rows.append((model, f"{rate:.1f}", pipeline, f"{row.images_per_s:.0f} ({row.workers})",
-                         f"{row.images_per_s / rate:.2f}", "-" if single is None else f"{single / rate:.2f}"))
+            rows.append(
+                (
+                    model,
+                    f"{rate:.1f}",
+                    pipeline,
+                    f"{row.images_per_s:.0f} ({row.workers})",
+                    f"{row.images_per_s / rate:.2f}",
+                    "-" if single is None else f"{single / rate:.2f}",
+                )
+            )
         return _section(
             "### Data pipeline vs model on this CPU",
             "Loader images/s divided by the model's training images/s (fp32, NCHW, random tensors): "
             "above 1 the loader keeps up.",
-            markdown_table(("model", "model images/s", "pipeline", "loader images/s (workers)", "loader / model",
-                            "one worker / model"), "lrlrrr", rows),
+            markdown_table(
+                (
+                    "model",
+                    "model images/s",
+                    "pipeline",
+                    "loader images/s (workers)",
+                    "loader / model",
+                    "one worker / model",
+                ),
+                "lrlrrr",
+                rows,
+            ),
         )
 
     def _gpu_table(self, one: dict[tuple[str, str], float]) -> list[str]:
@@ -229,15 +294,27 @@ class TrainResult:
         rows = []
         for cost in self.costs:
             gpu = gpu_images_per_s(cost.forward_gflops, s.gpu_tflops)
-            pipelines = [p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG)
-                         if (cost.model, DEVICE_AUG_SOURCE.get(p, p)) in one] or ["-"]
+            pipelines = [
+                p for p in (FILES_AUG, CACHE_AUG, CACHE_DEVICE_AUG) if (cost.model, DEVICE_AUG_SOURCE.get(p, p)) in one
+            ] or ["-"]
             for pipeline in pipelines:
                 single = one.get((cost.model, DEVICE_AUG_SOURCE.get(pipeline, pipeline)))
                 loader = "-" if single is None else f"{single * s.gpu_workers:.0f}"
                 ratio = "-" if single is None else f"{single * s.gpu_workers / gpu:.2f}"
                 met = "-" if single is None else _yn(single * s.gpu_workers >= 3 * gpu)
-                rows.append((cost.model, f"{cost.parameters / 1e6:.2f}", f"{cost.forward_gflops:.3f}", f"{gpu:.0f}",
-                             f"{3 * gpu:.0f}", pipeline, loader, ratio, met))
+                rows.append(
+                    (
+                        cost.model,
+                        f"{cost.parameters / 1e6:.2f}",
+                        f"{cost.forward_gflops:.3f}",
+                        f"{gpu:.0f}",
+                        f"{3 * gpu:.0f}",
+                        pipeline,
+                        loader,
+                        ratio,
+                        met,
+                    )
+                )
         return _section(
             f"### GPU estimate (`gpu12gb`: {s.gpu_workers} loader workers)",
             f"Assumed effective GPU throughput: {s.gpu_tflops:g} TFLOPS (`--gpu-tflops`; default: an RTX "
@@ -251,9 +328,21 @@ class TrainResult:
             "is more likely bound by kernel "
             "launches and the sequential LSTM than by FLOPs on a GPU: its real rate is probably lower "
             "than this estimate, which asks more of the loader, not less.",
-            markdown_table(("model", "params (M)", "forward GFLOPs/plate", "est. GPU images/s", "needed (3x)",
-                            "pipeline", f"loader x{s.gpu_workers} images/s", "loader / GPU", "3x met"),
-                           "lrrrrlrrl", rows),
+            markdown_table(
+                (
+                    "model",
+                    "params (M)",
+                    "forward GFLOPs/plate",
+                    "est. GPU images/s",
+                    "needed (3x)",
+                    "pipeline",
+                    f"loader x{s.gpu_workers} images/s",
+                    "loader / GPU",
+                    "3x met",
+                ),
+                "lrrrrlrrl",
+                rows,
+            ),
         )
 
 

@@ -63,5 +63,17 @@ class TrainSettings:
     @classmethod
     def smoke(cls, threads: int | None = None) -> TrainSettings:
         """Tiny sizes and few steps: checks the machinery in seconds, measures nothing."""
-        return cls(batch=4, warmup=1, steps=2, model_steps=2, rounds=1, plates=24, data_batches=2,
-                   stage_plates=8, workers=1, threads=threads, distinct_batches=2, render_workers=1)
+        return cls(
+            batch=4,
+            warmup=1,
+            steps=2,
+            model_steps=2,
+            rounds=1,
+            plates=24,
+            data_batches=2,
+            stage_plates=8,
+            workers=1,
+            threads=threads,
+            distinct_batches=2,
+            render_workers=1,
+        )

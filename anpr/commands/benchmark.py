@@ -27,42 +27,73 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     modes = p.add_subparsers(dest="mode", required=True)
     infer = modes.add_parser("infer", help="inference speed: eager vs ONNX Runtime fp32 vs int8")
-    infer.add_argument("--model-config", nargs="*", default=None,
-                       help="model config names from conf/model (random weights), e.g. crnn crnn_small")
+    infer.add_argument(
+        "--model-config",
+        nargs="*",
+        default=None,
+        help="model config names from conf/model (random weights), e.g. crnn crnn_small",
+    )
     infer.add_argument("--checkpoint", nargs="*", type=Path, default=[], help="trained checkpoints (.ckpt)")
     infer.add_argument("--threads", type=int, default=None, help="CPU threads for every runtime")
     infer.add_argument("--batch", type=int, default=None, help="throughput batch size (default 64)")
     infer.add_argument("--repeats", type=int, default=None, help="timed batch-1 calls per runtime (default 30)")
-    infer.add_argument("--int8-formats", nargs="*", default=None, choices=["qoperator", "qdq"],
-                       help="static int8 variants to time (default: both)")
-    infer.add_argument("--decoder", choices=["greedy", "grammar"], default="grammar",
-                       help="decoder of the reads compared across runtimes (both are timed either way)")
+    infer.add_argument(
+        "--int8-formats",
+        nargs="*",
+        default=None,
+        choices=["qoperator", "qdq"],
+        help="static int8 variants to time (default: both)",
+    )
+    infer.add_argument(
+        "--decoder",
+        choices=["greedy", "grammar"],
+        default="grammar",
+        help="decoder of the reads compared across runtimes (both are timed either way)",
+    )
     infer.add_argument("--smoke", action="store_true", help="tiny sizes and few repeats (for tests)")
     infer.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
 
     train = modes.add_parser("train", help="training speed: Lightning vs plain loop, model alone, data pipeline")
-    train.add_argument("--model-config", nargs="+", default=["crnn_small"],
-                       help="model config names from conf/model (random weights), e.g. crnn crnn_small")
-    train.add_argument("--parts", nargs="+", default=None, choices=["loop", "model", "data"],
-                       help="what to time (default: all three)")
+    train.add_argument(
+        "--model-config",
+        nargs="+",
+        default=["crnn_small"],
+        help="model config names from conf/model (random weights), e.g. crnn crnn_small",
+    )
+    train.add_argument(
+        "--parts", nargs="+", default=None, choices=["loop", "model", "data"], help="what to time (default: all three)"
+    )
     train.add_argument("--threads", type=int, default=None, help="torch intra-op threads for the model")
     train.add_argument("--batch", type=int, default=None, help="images per step and per loader batch (default 64)")
     train.add_argument("--warmup", type=int, default=None, help="untimed steps per run (default 2)")
     train.add_argument("--steps", type=int, default=None, help="timed steps per run and round (default 6)")
     train.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2)")
-    train.add_argument("--model-steps", type=int, default=None,
-                       help="timed steps per variant and round for the model alone (default 5)")
+    train.add_argument(
+        "--model-steps",
+        type=int,
+        default=None,
+        help="timed steps per variant and round for the model alone (default 5)",
+    )
     train.add_argument("--plates", type=int, default=None, help="synthetic plates to write (default 1024)")
-    train.add_argument("--data-batches", type=int, default=None,
-                       help="timed batches per loader measurement (default 8)")
-    train.add_argument("--workers", type=int, default=None,
-                       help="loader workers for the multi-worker rows (default: CPUs, at most 8)")
+    train.add_argument(
+        "--data-batches", type=int, default=None, help="timed batches per loader measurement (default 8)"
+    )
+    train.add_argument(
+        "--workers", type=int, default=None, help="loader workers for the multi-worker rows (default: CPUs, at most 8)"
+    )
     train.add_argument("--augmentation", default=None, help="conf/augmentation config (default seed)")
-    train.add_argument("--ablations", action="store_true",
-                       help="also time Lightning minus the progress bar, minus the logger, and with self.log off")
+    train.add_argument(
+        "--ablations",
+        action="store_true",
+        help="also time Lightning minus the progress bar, minus the logger, and with self.log off",
+    )
     train.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
-    train.add_argument("--gpu-tflops", type=float, default=None,
-                       help="effective GPU TFLOPS for the GPU estimate (default 13: RTX 3060-class, fp16 mixed)")
+    train.add_argument(
+        "--gpu-tflops",
+        type=float,
+        default=None,
+        help="effective GPU TFLOPS for the GPU estimate (default 13: RTX 3060-class, fp16 mixed)",
+    )
     train.add_argument("--gpu-workers", type=int, default=None, help="loader workers on the GPU machine (default 8)")
     train.add_argument("--smoke", action="store_true", help="tiny sizes and few steps (for tests)")
     train.add_argument("--out", type=Path, default=None, help="also write the Markdown tables here")

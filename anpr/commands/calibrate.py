@@ -60,8 +60,10 @@ def main(argv=None) -> int:
         report_error(str(err))
         return 2
     out = write_calibration(args.model, calibration, args.out)
-    print(f"Temperature {calibration['temperature']} (mean -log P(true reading) {calibration['nll_before']} -> "
-          f"{calibration['nll_after']} on {source}); wrote {out}")
+    print(
+        f"Temperature {calibration['temperature']} (mean -log P(true reading) {calibration['nll_before']} -> "
+        f"{calibration['nll_after']} on {source}); wrote {out}"
+    )
     return 0
 
 

@@ -35,29 +35,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--images-dir", required=True, help="folder the image names are relative to (data.images_dir)")
     parser.add_argument("--labels-file", required=True, help="the labels file (data.labels_file)")
-    parser.add_argument("--model", default=None,
-                        help="model config (conf/model/<name>.yaml) whose CTC time steps labels must fit; "
-                             "default: the training default")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model config (conf/model/<name>.yaml) whose CTC time steps labels must fit; "
+        "default: the training default",
+    )
     parser.add_argument("--time-steps", type=int, default=None, help="CTC time steps (instead of building --model)")
     parser.add_argument("--charset", default=None, help="characters the model reads (default: the training config's)")
     parser.add_argument("--min-height", type=int, default=8, help="images lower than this are too small to read")
     parser.add_argument("--min-width", type=int, default=16, help="images narrower than this are too small to read")
-    parser.add_argument("--quick", action="store_true",
-                        help="read image headers only (no decoding): faster, misses corrupt pixel data")
+    parser.add_argument(
+        "--quick", action="store_true", help="read image headers only (no decoding): faster, misses corrupt pixel data"
+    )
     parser.add_argument("--workers", type=int, default=None, help="image decoding threads (default: CPUs, at most 8)")
-    parser.add_argument("--cache-dir", default=None,
-                        help="image check cache (default: the training default, <paths.data_dir>/checks)")
+    parser.add_argument(
+        "--cache-dir", default=None, help="image check cache (default: the training default, <paths.data_dir>/checks)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="decode every image, do not read or write the cache")
     parser.add_argument("--max-list", type=int, default=20, help="problems listed per kind (the summary counts all)")
-    parser.add_argument("--fix-labels", metavar="OUT", default=None,
-                        help="write a normalised labels file to OUT (the original is not touched); "
-                             "lines normalisation cannot fix are left out and listed")
-    parser.add_argument("--show", type=int, metavar="N", default=0,
-                        help="print N samples with their encoded lengths and write a contact sheet of them "
-                             "as the model sees them (resized, augmented)")
+    parser.add_argument(
+        "--fix-labels",
+        metavar="OUT",
+        default=None,
+        help="write a normalised labels file to OUT (the original is not touched); "
+        "lines normalisation cannot fix are left out and listed",
+    )
+    parser.add_argument(
+        "--show",
+        type=int,
+        metavar="N",
+        default=0,
+        help="print N samples with their encoded lengths and write a contact sheet of them "
+        "as the model sees them (resized, augmented)",
+    )
     parser.add_argument("--sheet", default="data_check_samples.png", help="where --show writes its PNG")
-    parser.add_argument("--augmentation", default="seed",
-                        help="augmentation for --show: conf/augmentation/<name>.yaml or a YAML file")
+    parser.add_argument(
+        "--augmentation", default="seed", help="augmentation for --show: conf/augmentation/<name>.yaml or a YAML file"
+    )
     return parser.parse_args(argv)
 
 
@@ -97,11 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or default_workers()
 
     console.print(f"Checking [bold]{escape(args.labels_file)}[/] with images in [bold]{escape(args.images_dir)}[/]")
-    console.print(f"Charset {charset.characters!r}; {time_steps} CTC time steps ({steps_from}); "
-                  f"images at least {args.min_width}x{args.min_height} px")
+    console.print(
+        f"Charset {charset.characters!r}; {time_steps} CTC time steps ({steps_from}); "
+        f"images at least {args.min_width}x{args.min_height} px"
+    )
 
-    progress = Progress(TextColumn("Checking images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=console, transient=True)
+    progress = Progress(
+        TextColumn("Checking images"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
     task = None
 
     def on_start(total: int) -> None:
@@ -116,9 +139,16 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = checks.check_dataset(
-            args.images_dir, args.labels_file, charset, time_steps,
-            ImageLimits(args.min_height, args.min_width), decode=not args.quick, workers=workers,
-            cache_dir=cache_dir, progress=advance, on_start=on_start,
+            args.images_dir,
+            args.labels_file,
+            charset,
+            time_steps,
+            ImageLimits(args.min_height, args.min_width),
+            decode=not args.quick,
+            workers=workers,
+            cache_dir=cache_dir,
+            progress=advance,
+            on_start=on_start,
         )
     except DatasetError as err:
         report_error(str(err))
@@ -137,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     bad = len(report.bad_lines)
     if report.ok:
-        console.print(f"[green]OK:[/] nothing here stops training ({len(report.records)} samples"
-                      + (f", {len(report.warnings)} warning(s)" if report.warnings else "") + ").")
+        console.print(
+            f"[green]OK:[/] nothing here stops training ({len(report.records)} samples"
+            + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
+            + ")."
+        )
     else:
         console.print(
             f"[red]{bad} of {report.num_lines} line(s) would stop training.[/] Fix them, write a normalised labels "
@@ -195,8 +228,10 @@ def fix_labels(console: Console, report, charset, out: str, max_list: int) -> No
 
     result = write_fixed_labels(report, charset, out)
     console.print()
-    console.print(f"[bold]--fix-labels:[/] wrote {result.written} line(s) to {escape(out)} "
-                  f"({len(result.changed)} normalised, {len(result.left_out)} left out)")
+    console.print(
+        f"[bold]--fix-labels:[/] wrote {result.written} line(s) to {escape(out)} "
+        f"({len(result.changed)} normalised, {len(result.left_out)} left out)"
+    )
     for line, old, new in result.changed[:max_list]:
         console.print(f"  line {line}: {escape(repr(old))} -> {escape(new)}")
     if len(result.changed) > max_list:
@@ -220,20 +255,26 @@ def show(console: Console, report, contract, args) -> None:
     if not augmentation.is_file():
         augmentation = CONF_DIR / "augmentation" / f"{args.augmentation}.yaml"
     preprocessor, time_steps = contract.preprocessor, contract.time_steps
-    samples = prepare_samples(records, args.images_dir, contract.characters, preprocessor,
-                              load_augmenter(augmentation))
+    samples = prepare_samples(records, args.images_dir, contract.characters, preprocessor, load_augmenter(augmentation))
     table = Table(title=f"First {len(samples)} samples as training reads them", title_justify="left")
     for column in ("line", "image", "label", "encoded length", "CTC steps needed / model"):
         table.add_column(column)
     for sample in samples:
         r = sample.record
-        table.add_row(str(r.line_number), escape(r.image_name), escape(r.text), str(sample.encoded_length),
-                      f"{sample.ctc_steps} / {time_steps}")
+        table.add_row(
+            str(r.line_number),
+            escape(r.image_name),
+            escape(r.text),
+            str(sample.encoded_length),
+            f"{sample.ctc_steps} / {time_steps}",
+        )
     console.print()
     console.print(table)
     path = write_png(contact_sheet(samples, time_steps=time_steps), args.sheet)
-    console.print(f"Contact sheet ({preprocessor.image_width}x{preprocessor.image_height}, "
-                  f"augmentation {augmentation.stem}): {escape(str(path))}")
+    console.print(
+        f"Contact sheet ({preprocessor.image_width}x{preprocessor.image_height}, "
+        f"augmentation {augmentation.stem}): {escape(str(path))}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,11 +24,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
     p.add_argument("--images-dir", type=Path, required=True, help="folder the labels' image names are relative to")
     p.add_argument("--labels-file", type=Path, required=True, help="lines 'image_name<TAB>TEXT'")
-    p.add_argument("--layouts-file", type=Path, default=None,
-                   help="lines 'image_name<TAB>one-line|two-line' (default: layout.tsv beside the images "
-                        "folder or the labels file, if present)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: outputs/evaluate/<model>-<date_time>)")
+    p.add_argument(
+        "--layouts-file",
+        type=Path,
+        default=None,
+        help="lines 'image_name<TAB>one-line|two-line' (default: layout.tsv beside the images "
+        "folder or the labels file, if present)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: outputs/evaluate/<model>-<date_time>)"
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
@@ -56,8 +61,14 @@ def main(argv=None) -> int:
         reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Evaluating", total=None)
-            metrics, samples = evaluate(reader, args.images_dir, args.labels_file, layouts_file, args.batch_size,
-                                        on_progress=lambda n: progress.advance(task, n))
+            metrics, samples = evaluate(
+                reader,
+                args.images_dir,
+                args.labels_file,
+                layouts_file,
+                args.batch_size,
+                on_progress=lambda n: progress.advance(task, n),
+            )
     except (CheckpointError, DatasetError, GrammarError) as e:
         report_error(str(e))
         return 2
@@ -65,8 +76,9 @@ def main(argv=None) -> int:
     metrics = {"decoder": args.decoder, "grammar": args.grammar, **metrics}
     written = write_report(metrics, samples, args.images_dir, out, args.worst)
     greedy = metrics.get("greedy") if args.decoder != "greedy" else None
-    table = Table(title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, "
-                        f"{args.decoder} decoding)")
+    table = Table(
+        title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, {args.decoder} decoding)"
+    )
     columns = ["group", "plates", "sequence acc.", "character acc."] + (["greedy seq. acc."] if greedy else [])
     for column in columns:
         table.add_column(column, justify="left" if column == "group" else "right")
@@ -85,11 +97,16 @@ def main(argv=None) -> int:
     console.print(table)
     at = metrics["accuracy_at_coverage"]
     ece = metrics["expected_calibration_error"]
-    console.print("Accuracy of the most confident reads: "
-                  + ", ".join(f"{float(c):.0%} kept {a:.2%}" for c, a in at.items())
-                  + f"; 99% accuracy up to {metrics['coverage_at_accuracy']['0.99']:.1%} coverage", highlight=False)
-    console.print("Expected calibration error: "
-                  + ", ".join(f"{name} {value:.3f}" for name, value in ece.items()), highlight=False)
+    console.print(
+        "Accuracy of the most confident reads: "
+        + ", ".join(f"{float(c):.0%} kept {a:.2%}" for c, a in at.items())
+        + f"; 99% accuracy up to {metrics['coverage_at_accuracy']['0.99']:.1%} coverage",
+        highlight=False,
+    )
+    console.print(
+        "Expected calibration error: " + ", ".join(f"{name} {value:.3f}" for name, value in ece.items()),
+        highlight=False,
+    )
     if layouts_file:
         console.print(f"Layouts from {layouts_file}")
     if metrics["confusions"]:

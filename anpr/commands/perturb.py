@@ -31,8 +31,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     try:
-        folders = perturb_dataset(args.images_dir, args.labels_file, args.out, args.conditions,
-                                  args.layouts_file, args.seed)
+        folders = perturb_dataset(
+            args.images_dir, args.labels_file, args.out, args.conditions, args.layouts_file, args.seed
+        )
     except (UserError, OSError) as err:
         report_error(str(err))
         return 2

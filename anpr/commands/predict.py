@@ -50,8 +50,15 @@ def main(argv=None) -> int:
         return 2
     inputs = expand_inputs(args.inputs)
     show_progress = not args.no_progress and len(inputs) > args.batch_size
-    progress = Progress(TextColumn("Reading plates"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err, disable=not show_progress, transient=True)
+    progress = Progress(
+        TextColumn("Reading plates"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    )
     table = Table(title=f"Plates read by {args.model}")
     table.add_column("path", overflow="fold", ratio=1)
     table.add_column("text", no_wrap=True, min_width=12)
@@ -63,8 +70,9 @@ def main(argv=None) -> int:
     failed = 0
     with progress:
         task = progress.add_task("read", total=len(inputs))
-        for record in predict_files(reader, inputs, args.batch_size, lambda n: progress.advance(task, n),
-                                    args.min_confidence):
+        for record in predict_files(
+            reader, inputs, args.batch_size, lambda n: progress.advance(task, n), args.min_confidence
+        ):
             failed += "error" in record
             if args.json:
                 print(json.dumps(record), flush=False)
@@ -76,8 +84,13 @@ def main(argv=None) -> int:
                 status = (
                     ["[yellow]review[/yellow]" if record["review"] else "ok"] if args.min_confidence is not None else []
                 )
-                table.add_row(record["path"], record["text"] or "[dim](nothing)[/dim]",
-                              f"{record['confidence']:.3f}", valid, *status)
+                table.add_row(
+                    record["path"],
+                    record["text"] or "[dim](nothing)[/dim]",
+                    f"{record['confidence']:.3f}",
+                    valid,
+                    *status,
+                )
     if not args.json:
         stdout_console().print(table)
         for line in errors:

@@ -1,8 +1,8 @@
 """Write a synthetic plate dataset and/or a labelled preview sheet of synthetic plates.
 
-    anpr synth --out data/my_synth --n 10000 --seed 1     # or: python scripts/synth.py ...
-    anpr synth --preview sheet.png
-    anpr synth --compare ../realplates/dev --preview compare.png   # real crops beside synthetic
+anpr synth --out data/my_synth --n 10000 --seed 1     # or: python scripts/synth.py ...
+anpr synth --preview sheet.png
+anpr synth --compare ../realplates/dev --preview compare.png   # real crops beside synthetic
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="processes rendering in parallel")
     p.add_argument("--preview", help="PNG contact sheet of labelled samples to write")
     p.add_argument("--cols", type=int, default=6, help="columns of the preview sheet")
-    p.add_argument("--compare", metavar="DIR",
-                   help="a labelled real set (DIR/images, DIR/labels.txt, DIR/layout.tsv): the preview "
-                        "then shows its crops above synthetic ones, layout by layout")
+    p.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="a labelled real set (DIR/images, DIR/labels.txt, DIR/layout.tsv): the preview "
+        "then shows its crops above synthetic ones, layout by layout",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     if not args.out and not args.preview:
@@ -40,11 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         n = args.n if args.n is not None else 10000
         start = time.perf_counter()
-        out = write_dataset(args.out, n, seed=args.seed, two_line_fraction=args.two_line_fraction,
-                            workers=args.workers, progress=not args.quiet)
+        out = write_dataset(
+            args.out,
+            n,
+            seed=args.seed,
+            two_line_fraction=args.two_line_fraction,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
         elapsed = time.perf_counter() - start
-        print(f"wrote {n} plates to {out} in {elapsed:.1f} s ({n / elapsed:.0f} images/s, "
-              f"generator version {GENERATOR_VERSION})")
+        print(
+            f"wrote {n} plates to {out} in {elapsed:.1f} s ({n / elapsed:.0f} images/s, "
+            f"generator version {GENERATOR_VERSION})"
+        )
     if args.preview and args.compare:
         from pathlib import Path
 
@@ -52,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
         real = Path(args.compare)
         synth = PlateSynthesizer(seed=args.seed, two_line_fraction=args.two_line_fraction)
-        path = comparison_sheet(real / "images", real / "labels.txt", real / "layout.tsv", args.preview, synth,
-                                per_layout=args.cols)
+        path = comparison_sheet(
+            real / "images", real / "labels.txt", real / "layout.tsv", args.preview, synth, per_layout=args.cols
+        )
         print(f"wrote a comparison of real crops from {real} and synthetic plates to {path}")
     elif args.preview:
         n = args.n if (args.n is not None and not args.out) else 48

@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None, conf_dir: Path | None = None) -> int:
     if not conf_dir.is_dir():
         from anpr.console import report_error
 
-        report_error(f"anpr train needs the repository's conf/ folder ({conf_dir} is missing): "
-                     "run it from a clone of the repository")
+        report_error(
+            f"anpr train needs the repository's conf/ folder ({conf_dir} is missing): "
+            "run it from a clone of the repository"
+        )
         return 2
     import hydra
 

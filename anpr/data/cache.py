@@ -61,8 +61,9 @@ class CachedPlateDataset(PlateDataset):
     images: np.ndarray
 
     @classmethod
-    def from_dataset(cls, dataset: PlateDataset, threads: int | None = None,
-                     images: np.ndarray | None = None) -> CachedPlateDataset:
+    def from_dataset(
+        cls, dataset: PlateDataset, threads: int | None = None, images: np.ndarray | None = None
+    ) -> CachedPlateDataset:
         if images is None:
             images = decode_all(dataset, threads)
         pre = dataset.preprocessor
@@ -90,7 +91,12 @@ def cache_dataset(dataset: PlateDataset, name: str = "dataset", threads: int | N
     seconds = time.perf_counter() - start
     log.info(
         "In-memory cache of the %s: %d crops at %dx%d, %.0f MB, built in %.1f s (%.0f images/s)",
-        name, len(cached), cached.preprocessor.image_height, cached.preprocessor.image_width,
-        cached.nbytes / 1e6, seconds, len(cached) / max(seconds, 1e-9),
+        name,
+        len(cached),
+        cached.preprocessor.image_height,
+        cached.preprocessor.image_width,
+        cached.nbytes / 1e6,
+        seconds,
+        len(cached) / max(seconds, 1e-9),
     )
     return cached

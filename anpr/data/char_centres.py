@@ -34,8 +34,10 @@ def read_centres(path: str | Path) -> dict[str, np.ndarray]:
         try:
             centres[name] = np.array([[float(v) for v in f.split(",")] for f in fields.split()], np.float32)
         except ValueError as err:
-            raise DatasetError(f"{path}:{number}: cannot read character positions ({err}); "
-                               "delete the rendered dataset folder to render it again") from err
+            raise DatasetError(
+                f"{path}:{number}: cannot read character positions ({err}); "
+                "delete the rendered dataset folder to render it again"
+            ) from err
         if centres[name].shape[1] != 3:
             raise DatasetError(f"{path}:{number}: each position must be x,y,line")
     return centres

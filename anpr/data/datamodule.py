@@ -174,7 +174,10 @@ class PlateDataModule(L.LightningDataModule):
             if report.scanned:
                 log.info(
                     "Checked %d image(s) of %s in %.1f s (%.0f images/s; cached for the next run)",
-                    report.scanned, labels_file, report.scan_seconds, report.images_per_second,
+                    report.scanned,
+                    labels_file,
+                    report.scan_seconds,
+                    report.images_per_second,
                 )
             reports[labels_file] = report
         self._scanned = (time_steps, reports)
@@ -208,7 +211,9 @@ class PlateDataModule(L.LightningDataModule):
         kinds = count_by_kind(i for r in reports for i in r.fatal)
         log.warning(
             "Skipping %d of %d sample(s) with problems%s (data.on_bad_sample=skip: %s)%s",
-            skipped, total, f" and {malformed} malformed line(s)" if malformed else "",
+            skipped,
+            total,
+            f" and {malformed} malformed line(s)" if malformed else "",
             ", ".join(f"{n} {k}" for k, n in kinds.items()),
             f"; the list is in {report_file}" if report_file else "",
         )
@@ -245,4 +250,3 @@ class PlateDataModule(L.LightningDataModule):
             collate_fn=collate_plates,
             drop_last=False,
         )
-

@@ -76,7 +76,9 @@ def parse_labels(labels_file: str | Path) -> ParsedLabels:
             shown = body.decode("utf-8", errors="backslashreplace")
             parsed.issues.append(
                 Issue(
-                    name, number, "non_utf8",
+                    name,
+                    number,
+                    "non_utf8",
                     f"byte 0x{body[err.start]:02X} at column {err.start + 1} is not UTF-8 in {shown!r}; "
                     "save the labels file as UTF-8",
                 )
@@ -97,7 +99,9 @@ def parse_labels(labels_file: str | Path) -> ParsedLabels:
     if crlf_lines:
         parsed.issues.append(
             Issue(
-                name, crlf_lines[0], "crlf",
+                name,
+                crlf_lines[0],
+                "crlf",
                 f"{len(crlf_lines)} line(s) end in CRLF (Windows line endings), the first at line {crlf_lines[0]}",
             )
         )

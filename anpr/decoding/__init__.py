@@ -5,7 +5,15 @@ from .decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDe
 from .prefix_search import SearchOptions, constrained_prefix_search
 
 __all__ = [
-    "DECODERS", "DEFAULT_DECODER", "DEFAULT_MIN_VALID_RATIO", "PlateDecoder", "PlateRead", "SearchOptions",
-    "best_path_labels", "constrained_prefix_search", "log_softmax", "min_char_confidence",
+    "DECODERS",
+    "DEFAULT_DECODER",
+    "DEFAULT_MIN_VALID_RATIO",
+    "PlateDecoder",
+    "PlateRead",
+    "SearchOptions",
+    "best_path_labels",
+    "constrained_prefix_search",
+    "log_softmax",
+    "min_char_confidence",
     "sequence_log_likelihood",
 ]

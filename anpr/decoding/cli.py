@@ -10,25 +10,48 @@ from .decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
 
 def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True) -> None:
     group = parser.add_argument_group("decoding")
-    group.add_argument("--decoder", choices=DECODERS, default=DEFAULT_DECODER,
-                       help="grammar: the most probable reading a plate format allows (default); "
-                            "greedy: the best CTC path, unconstrained")
-    group.add_argument("--grammar", default="india",
-                       help="plate formats: india (default), none (free text), a YAML file or module:NAME")
-    group.add_argument("--min-valid-ratio", type=float, default=DEFAULT_MIN_VALID_RATIO,
-                       help="keep the best valid reading while it is at least this share as likely as the "
-                            f"free reading; otherwise report the free reading as not a valid format "
-                            f"(default {DEFAULT_MIN_VALID_RATIO})")
+    group.add_argument(
+        "--decoder",
+        choices=DECODERS,
+        default=DEFAULT_DECODER,
+        help="grammar: the most probable reading a plate format allows (default); "
+        "greedy: the best CTC path, unconstrained",
+    )
+    group.add_argument(
+        "--grammar",
+        default="india",
+        help="plate formats: india (default), none (free text), a YAML file or module:NAME",
+    )
+    group.add_argument(
+        "--min-valid-ratio",
+        type=float,
+        default=DEFAULT_MIN_VALID_RATIO,
+        help="keep the best valid reading while it is at least this share as likely as the "
+        f"free reading; otherwise report the free reading as not a valid format "
+        f"(default {DEFAULT_MIN_VALID_RATIO})",
+    )
     if review:
-        group.add_argument("--n-best", type=int, default=3,
-                           help="valid readings listed as alternatives in --json, likeliest first (default 3; "
-                                "1 is fastest: a confident valid greedy reading then needs no search)")
-        group.add_argument("--min-confidence", type=float, default=None,
-                           help="mark reads whose confidence (probability of the reading) is below this "
-                                "as 'review' (the exit code does not change)")
+        group.add_argument(
+            "--n-best",
+            type=int,
+            default=3,
+            help="valid readings listed as alternatives in --json, likeliest first (default 3; "
+            "1 is fastest: a confident valid greedy reading then needs no search)",
+        )
+        group.add_argument(
+            "--min-confidence",
+            type=float,
+            default=None,
+            help="mark reads whose confidence (probability of the reading) is below this "
+            "as 'review' (the exit code does not change)",
+        )
 
 
 def decoding_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :meth:`anpr.inference.PlateReader.from_path`."""
-    return {"decoder": args.decoder, "grammar": args.grammar, "min_valid_ratio": args.min_valid_ratio,
-            "n_best": getattr(args, "n_best", 1)}
+    return {
+        "decoder": args.decoder,
+        "grammar": args.grammar,
+        "min_valid_ratio": args.min_valid_ratio,
+        "n_best": getattr(args, "n_best", 1),
+    }

@@ -39,8 +39,12 @@ class PlateRead:
 
     def to_record(self) -> dict:
         """The JSON form ``predict --json`` writes."""
-        record = {"text": self.text, "confidence": _six_digits(self.confidence),
-                  "valid_format": self.valid_format, "review": self.review}
+        record = {
+            "text": self.text,
+            "confidence": _six_digits(self.confidence),
+            "valid_format": self.valid_format,
+            "review": self.review,
+        }
         if self.free_text != self.text:
             record["free_text"] = self.free_text
         if self.alternatives:
@@ -96,8 +100,9 @@ class PlateDecoder:
         free_log_p = sequence_log_likelihood(log_probs, free)
         char_conf = min_char_confidence(log_probs)
         if self.decoder == "greedy" or self.automaton is None:
-            reads = [self._read(self.text(f), lp, lp, self.text(f), (), cc)
-                     for f, lp, cc in zip(free, free_log_p, char_conf)]
+            reads = [
+                self._read(self.text(f), lp, lp, self.text(f), (), cc) for f, lp, cc in zip(free, free_log_p, char_conf)
+            ]
         else:
             reads = self._grammar_reads(log_probs, free, free_log_p, char_conf)
         if min_confidence is not None:
@@ -142,11 +147,17 @@ class PlateDecoder:
             alternatives = tuple((self.text(labels), float(np.exp(lp))) for lp, labels in scored[: self.n_best])
             if scored and scored[0][0] >= free_log_p[i] + log_ratio:
                 best_log_p, best = scored[0]
-                reads.append(self._read(self.text(best), best_log_p, free_log_p[i], free_text, alternatives,
-                                        char_conf[i], valid=True))
+                reads.append(
+                    self._read(
+                        self.text(best), best_log_p, free_log_p[i], free_text, alternatives, char_conf[i], valid=True
+                    )
+                )
             else:
-                reads.append(self._read(free_text, free_log_p[i], free_log_p[i], free_text, alternatives,
-                                        char_conf[i], valid=False))
+                reads.append(
+                    self._read(
+                        free_text, free_log_p[i], free_log_p[i], free_text, alternatives, char_conf[i], valid=False
+                    )
+                )
         return reads
 
 

@@ -60,8 +60,11 @@ def frame_candidates(probs: np.ndarray, options: SearchOptions) -> FrameCandidat
     probs = np.asarray(probs, dtype=np.float64)
     chars = probs[:, :, 1:]
     top = min(options.max_chars_per_frame, chars.shape[-1])
-    order = np.argpartition(-chars, top - 1, axis=-1)[:, :, :top] if top < chars.shape[-1] else \
-        np.broadcast_to(np.arange(chars.shape[-1]), chars.shape)
+    order = (
+        np.argpartition(-chars, top - 1, axis=-1)[:, :, :top]
+        if top < chars.shape[-1]
+        else np.broadcast_to(np.arange(chars.shape[-1]), chars.shape)
+    )
     top_p = np.take_along_axis(chars, order, axis=-1)
     keep_frame = probs[:, :, 0] < 1.0 - options.skip_below
     out = []
@@ -70,10 +73,12 @@ def frame_candidates(probs: np.ndarray, options: SearchOptions) -> FrameCandidat
         classes = (order[plate, kept] + 1).tolist()
         ps = top_p[plate, kept].tolist()
         blanks = probs[plate, kept, 0].tolist()
-        out.append([
-            (t, blank, [(c, p) for c, p in zip(cs, pr) if p >= options.char_floor])
-            for t, blank, cs, pr in zip(kept, blanks, classes, ps)
-        ])
+        out.append(
+            [
+                (t, blank, [(c, p) for c, p in zip(cs, pr) if p >= options.char_floor])
+                for t, blank, cs, pr in zip(kept, blanks, classes, ps)
+            ]
+        )
     return FrameCandidates(out, list(probs))
 
 

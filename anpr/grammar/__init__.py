@@ -39,9 +39,7 @@ def load_grammar(name: str | Grammar | None) -> Grammar | None:
         if not isinstance(found, Grammar):
             raise GrammarError(f"grammar {key!r} is a {type(found).__name__}, not an anpr.grammar.Grammar")
         return found
-    raise GrammarError(
-        f"unknown grammar {key!r}: use one of {sorted(BUILT_IN)}, 'none', a .yaml file or 'module:NAME'"
-    )
+    raise GrammarError(f"unknown grammar {key!r}: use one of {sorted(BUILT_IN)}, 'none', a .yaml file or 'module:NAME'")
 
 
 def _from_yaml(path: Path) -> Grammar:
@@ -60,6 +58,18 @@ def _from_yaml(path: Path) -> Grammar:
 
 
 __all__ = [
-    "DEAD", "DEFAULT_GRAMMAR", "FREE_TEXT", "INDIA", "Automaton", "Grammar", "GrammarError", "Group",
-    "PlateFormat", "compile_automaton", "is_valid_plate", "load_grammar", "plate_format", "plate_groups",
+    "DEAD",
+    "DEFAULT_GRAMMAR",
+    "FREE_TEXT",
+    "INDIA",
+    "Automaton",
+    "Grammar",
+    "GrammarError",
+    "Group",
+    "PlateFormat",
+    "compile_automaton",
+    "is_valid_plate",
+    "load_grammar",
+    "plate_format",
+    "plate_groups",
 ]

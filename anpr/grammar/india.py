@@ -10,8 +10,7 @@ from .spec import Grammar, Group, PlateFormat
 
 # Current state / union-territory codes.
 STATE_CODES = (
-    "AN AP AR AS BR CG CH DD DL GA GJ HP HR JH JK KA KL LA LD MH "
-    "ML MN MP MZ NL OD PB PY RJ SK TN TR TS UK UP WB"
+    "AN AP AR AS BR CG CH DD DL GA GJ HP HR JH JK KA KL LA LD MH ML MN MP MZ NL OD PB PY RJ SK TN TR TS UK UP WB"
 ).split()
 # Codes still seen on older plates (Odisha, Uttarakhand, Dadra & Nagar Haveli) or
 # newly issued (Telangana's TG); accepted so real readings are not rejected.
@@ -28,27 +27,36 @@ INDIA = Grammar(
     (
         # DL 4C AF 1234: district, category letter, optional 1-2 letter series. Tried before
         # 'standard' because a Delhi category letter also reads as a one-letter series.
-        PlateFormat("delhi", (
-            Group("state", words=("DL",)),
-            Group("district", DIGITS, 1, 2),
-            Group("category", DELHI_CATEGORIES),
-            Group("series", SERIES_LETTERS, 0, 2),
-            Group("number", DIGITS, 1, 4, nonzero=True),
-        )),
+        PlateFormat(
+            "delhi",
+            (
+                Group("state", words=("DL",)),
+                Group("district", DIGITS, 1, 2),
+                Group("category", DELHI_CATEGORIES),
+                Group("series", SERIES_LETTERS, 0, 2),
+                Group("number", DIGITS, 1, 4, nonzero=True),
+            ),
+        ),
         # 22 BH 1234 AA: registration year, BH, 4 digits, 1-2 letters.
-        PlateFormat("bh", (
-            Group("year", DIGITS, 2, 2),
-            Group("state", words=("BH",)),
-            Group("number", DIGITS, 4, 4, nonzero=True),
-            Group("series", SERIES_LETTERS, 1, 2),
-        )),
+        PlateFormat(
+            "bh",
+            (
+                Group("year", DIGITS, 2, 2),
+                Group("state", words=("BH",)),
+                Group("number", DIGITS, 4, 4, nonzero=True),
+                Group("series", SERIES_LETTERS, 1, 2),
+            ),
+        ),
         # KL 07 AB 1234: state, district, 0-3 letter series, 1-4 digit number.
-        PlateFormat("standard", (
-            Group("state", words=tuple(sorted(STATE_CODES + list(LEGACY_CODES)))),
-            Group("district", DIGITS, 1, 2),
-            Group("series", SERIES_LETTERS, 0, 3),
-            Group("number", DIGITS, 1, 4, nonzero=True),
-        )),
+        PlateFormat(
+            "standard",
+            (
+                Group("state", words=tuple(sorted(STATE_CODES + list(LEGACY_CODES)))),
+                Group("district", DIGITS, 1, 2),
+                Group("series", SERIES_LETTERS, 0, 3),
+                Group("number", DIGITS, 1, 4, nonzero=True),
+            ),
+        ),
     ),
 )
 

@@ -147,7 +147,13 @@ def _group(grammar: str, fmt: str, spec: Any) -> Group:
     words = tuple(words.split() if isinstance(words, str) else (str(w) for w in words))
     low = int(spec.get("min", 1))
     try:
-        return Group(str(spec["name"]), str(spec.get("chars", "")), low, int(spec.get("max", low)),
-                     bool(spec.get("nonzero", False)), words)
+        return Group(
+            str(spec["name"]),
+            str(spec.get("chars", "")),
+            low,
+            int(spec.get("max", low)),
+            bool(spec.get("nonzero", False)),
+            words,
+        )
     except GrammarError as err:
         raise GrammarError(f"grammar {grammar!r}, format {fmt!r}: {err}") from None

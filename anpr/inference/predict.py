@@ -59,6 +59,8 @@ def size_problem(image, limits: ImageLimits = ImageLimits()) -> str | None:
     """Why an image is too small to be a plate crop (the dataset checker's minimum), or None."""
     height, width = image.shape[:2]
     if height < limits.min_height or width < limits.min_width:
-        return (f"image is {width}x{height} px, smaller than the {limits.min_width}x{limits.min_height} px "
-                "a plate crop needs: crop the plate with some margin")
+        return (
+            f"image is {width}x{height} px, smaller than the {limits.min_width}x{limits.min_height} px "
+            "a plate crop needs: crop the plate with some margin"
+        )
     return None

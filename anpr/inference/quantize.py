@@ -96,8 +96,13 @@ def quantize_static_int8(
     finally:
         root.setLevel(level)
     model = onnx.load(str(out_path))
-    settings = {"method": "static", "format": quant_format, "per_channel": per_channel,
-                "calibration_plates": int(len(calibration)), "float_nodes": head}
+    settings = {
+        "method": "static",
+        "format": quant_format,
+        "per_channel": per_channel,
+        "calibration_plates": int(len(calibration)),
+        "float_nodes": head,
+    }
     set_metadata(model, {**read_metadata(fp32_path), META_QUANTIZATION: json.dumps(settings)})
     onnx.save(model, str(out_path))
     return out_path
@@ -133,22 +138,33 @@ class Measurement:
 
 
 def measure_onnx(
-    paths: dict[str, str | Path], info: ModelInfo, batch: np.ndarray, texts: Sequence[str] | None,
-    threads: int | None = None, throughput_batch: int = 64, repeats: int = 20, reference: str = "fp32",
+    paths: dict[str, str | Path],
+    info: ModelInfo,
+    batch: np.ndarray,
+    texts: Sequence[str] | None,
+    threads: int | None = None,
+    throughput_batch: int = 64,
+    repeats: int = 20,
+    reference: str = "fp32",
 ) -> dict[str, Measurement]:
     """Time each ONNX file at batch 1 and ``throughput_batch`` (interleaved) and read ``batch``
     with it; agreement is measured against the ``reference`` entry's reads."""
     readers = {name: PlateReader(OnnxBackend(onnx_session(path, threads)), info) for name, path in paths.items()}
-    reads = {name: [r.text for r in _read_preprocessed(reader, batch, throughput_batch)]
-             for name, reader in readers.items()}
+    reads = {
+        name: [r.text for r in _read_preprocessed(reader, batch, throughput_batch)] for name, reader in readers.items()
+    }
     one, many = np.ascontiguousarray(batch[:1]), _tile(batch, throughput_batch)
     latency = interleaved_medians({k: functools.partial(r.logits, one) for k, r in readers.items()}, 5, repeats)
-    per_batch = interleaved_medians({k: functools.partial(r.logits, many) for k, r in readers.items()},
-                                    1, max(3, repeats // 4))
+    per_batch = interleaved_medians(
+        {k: functools.partial(r.logits, many) for k, r in readers.items()}, 1, max(3, repeats // 4)
+    )
     return {
         name: Measurement(
-            name=name, path=str(path), size_mb=Path(path).stat().st_size / 1e6,
-            latency_ms=latency[name] * 1e3, throughput=throughput_batch / per_batch[name],
+            name=name,
+            path=str(path),
+            size_mb=Path(path).stat().st_size / 1e6,
+            latency_ms=latency[name] * 1e3,
+            throughput=throughput_batch / per_batch[name],
             agreement=_share_equal(reads[name], reads[reference]) if reference in reads else None,
             sequence_accuracy=_share_equal(reads[name], texts) if texts is not None else None,
             char_agreement=_char_agreement(reads[name], reads[reference]) if reference in reads else None,
@@ -158,8 +174,12 @@ def measure_onnx(
 
 
 def choose_int8(
-    fp32: Measurement, candidates: Sequence[Measurement], min_speedup: float = 1.05,
-    max_accuracy_drop: float = 0.01, min_agreement: float = 0.98, reads_well: float = 0.5,
+    fp32: Measurement,
+    candidates: Sequence[Measurement],
+    min_speedup: float = 1.05,
+    max_accuracy_drop: float = 0.01,
+    min_agreement: float = 0.98,
+    reads_well: float = 0.5,
 ) -> tuple[Measurement | None, list[str]]:
     """The fastest int8 variant that beats fp32 at batch 1 and at the throughput batch and keeps
     accuracy; ``None`` if there is none. Also returns a line per candidate saying why.
@@ -183,9 +203,12 @@ def choose_int8(
                 problems.append(f"sequence accuracy drops {drop:.1%} (> {max_accuracy_drop:.1%})")
         if not truth_known or fp32.sequence_accuracy < reads_well:
             if c.agreement is not None and c.agreement < min_agreement:
-                problems.append(f"only {c.agreement:.1%} of reads equal fp32's (< {min_agreement:.0%}; "
-                                "accuracy cannot decide, fp32 itself reads too few plates)" if truth_known else
-                                f"only {c.agreement:.1%} of reads equal fp32's (< {min_agreement:.0%})")
+                problems.append(
+                    f"only {c.agreement:.1%} of reads equal fp32's (< {min_agreement:.0%}; "
+                    "accuracy cannot decide, fp32 itself reads too few plates)"
+                    if truth_known
+                    else f"only {c.agreement:.1%} of reads equal fp32's (< {min_agreement:.0%})"
+                )
         verdict = "rejected: " + "; ".join(problems) if problems else "acceptable"
         notes.append(f"{c.name}: {speed1:.2f}x at batch 1, {speed_n:.2f}x throughput; {verdict}")
         if not problems:
@@ -237,15 +260,29 @@ class Int8Report:
             chars = "-" if m.char_agreement is None else f"{m.char_agreement:.1%}"
             acc = "-" if m.sequence_accuracy is None else f"{m.sequence_accuracy:.1%}"
             rows.append((m.name, f"{m.size_mb:.1f}", f"{m.latency_ms:.2f}", f"{m.throughput:.0f}", agree, chars, acc))
-        header = ("model", "size (MB)", "batch 1 (ms/plate)", "batch 64 (plates/s)", "reads = fp32",
-                  "char. agreement with fp32", "seq. acc. (synthetic)")
+        header = (
+            "model",
+            "size (MB)",
+            "batch 1 (ms/plate)",
+            "batch 64 (plates/s)",
+            "reads = fp32",
+            "char. agreement with fp32",
+            "seq. acc. (synthetic)",
+        )
         return "\n".join(markdown_table(header, "lrrrrrr", rows))
 
 
 def build_int8(
-    fp32_path: str | Path, info: ModelInfo, out_path: str | Path, threads: int | None = None,
-    calibration_size: int = 128, eval_size: int = 256, formats: Sequence[str] = QUANT_FORMATS,
-    force: bool = False, repeats: int = 20, max_accuracy_drop: float = 0.01,
+    fp32_path: str | Path,
+    info: ModelInfo,
+    out_path: str | Path,
+    threads: int | None = None,
+    calibration_size: int = 128,
+    eval_size: int = 256,
+    formats: Sequence[str] = QUANT_FORMATS,
+    force: bool = False,
+    repeats: int = 20,
+    max_accuracy_drop: float = 0.01,
 ) -> Int8Report:
     """Quantize ``fp32_path`` in each format, measure everything side by side, keep the best.
 
@@ -261,8 +298,9 @@ def build_int8(
     with tempfile.TemporaryDirectory() as tmp:
         paths: dict[str, str | Path] = {"fp32": fp32_path}
         for fmt in formats:
-            paths[f"int8 static {fmt}"] = quantize_static_int8(fp32_path, Path(tmp) / f"int8_{fmt}.onnx",
-                                                               calibration, fmt)
+            paths[f"int8 static {fmt}"] = quantize_static_int8(
+                fp32_path, Path(tmp) / f"int8_{fmt}.onnx", calibration, fmt
+            )
         measured = measure_onnx(paths, info, eval_batch, texts, threads, repeats=repeats)
         fp32 = measured.pop("fp32")
         candidates = list(measured.values())

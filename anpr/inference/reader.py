@@ -309,7 +309,7 @@ class PlateReader:
             results.extend(self.decode(self.logits(batch), min_confidence))
         return results
 
-    def read_one(self, image: str | Path | np.ndarray, rgb: bool = False,
-                 min_confidence: float | None = None) -> PlateRead:
+    def read_one(
+        self, image: str | Path | np.ndarray, rgb: bool = False, min_confidence: float | None = None
+    ) -> PlateRead:
         return self.read([image], rgb, min_confidence=min_confidence)[0]
-

@@ -43,8 +43,9 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Input]:
         text = str(raw)
         path = Path(text)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES + UNSUPPORTED_SUFFIXES)
+            files = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES + UNSUPPORTED_SUFFIXES
+            )
             if not files:
                 add(Input(text, f"no image files ({', '.join(IMAGE_SUFFIXES[:4])}, ...) in folder"))
             for p in files:

@@ -106,5 +106,3 @@ class CRNN(nn.Module):
         sequence = features.permute(0, 2, 3, 1).flatten(1, 2)  # (B, rows*W', C), top row first
         sequence, _ = self.rnn(sequence)
         return self.classifier(self.dropout(sequence))
-
-

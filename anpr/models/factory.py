@@ -29,4 +29,3 @@ def build_model(config: Mapping[str, Any], **overrides: Any) -> nn.Module:
         raise ValueError(f"{target} is not a network class")
     config.update(overrides)
     return cls(**config)
-

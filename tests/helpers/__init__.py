@@ -26,8 +26,24 @@ from helpers.plates import (
 from helpers.runs import ROOT, compose_train, run_script, train_args
 
 __all__ = [
-    "BROKEN_TIME_STEPS", "CHARSET", "MODEL_FILES_CONTRACT", "ROOT", "TINY_CONTRACT", "TINY_MODEL", "TINY_NET",
+    "BROKEN_TIME_STEPS",
+    "CHARSET",
+    "MODEL_FILES_CONTRACT",
+    "ROOT",
+    "TINY_CONTRACT",
+    "TINY_MODEL",
+    "TINY_NET",
     "compose_train",
-    "draw_plate", "make_broken_dataset", "random_plate_texts", "run_script", "script_main", "tiny_contract",
-    "tiny_datamodule", "tiny_model_files", "tiny_module", "train_args", "vary_reads", "write_rec_dataset",
+    "draw_plate",
+    "make_broken_dataset",
+    "random_plate_texts",
+    "run_script",
+    "script_main",
+    "tiny_contract",
+    "tiny_datamodule",
+    "tiny_model_files",
+    "tiny_module",
+    "train_args",
+    "vary_reads",
+    "write_rec_dataset",
 ]

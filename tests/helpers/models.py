@@ -56,8 +56,14 @@ TINY_MODEL = [f"model.{k}={_override_value(v)}" for k, v in TINY_NET.items() if 
 
 def tiny_contract(**changes: Any) -> PlateContract:
     """TINY_NET's contract with the training config's normalization; ``changes`` replace fields."""
-    contract = PlateContract(CHARSET, TINY_NET["image_height"], TINY_NET["image_width"],
-                             (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), TINY_TIME_STEPS)
+    contract = PlateContract(
+        CHARSET,
+        TINY_NET["image_height"],
+        TINY_NET["image_width"],
+        (0.485, 0.456, 0.406),
+        (0.229, 0.224, 0.225),
+        TINY_TIME_STEPS,
+    )
     return replace(contract, **changes)
 
 
@@ -101,9 +107,16 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     L.seed_everything(0)
     module = tiny_module(MODEL_FILES_CONTRACT, scheduler={"max_lr": 1e-4})
     data = tiny_datamodule(images_dir, labels_file, MODEL_FILES_CONTRACT, batch_size=4, val_fraction=0.25)
-    trainer = L.Trainer(max_steps=1, limit_val_batches=0, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
-                        default_root_dir=str(root))
+    trainer = L.Trainer(
+        max_steps=1,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        default_root_dir=str(root),
+    )
     trainer.fit(module, datamodule=data)
     vary_reads(module.net, MODEL_FILES_CONTRACT)
     checkpoint = root / "tiny.ckpt"

@@ -80,10 +80,27 @@ def make_broken_dataset(root: Path, n: int = 20) -> tuple[Path, Path, set[tuple[
     labels_file.write_bytes(b"\xef\xbb\xbf" + body)  # BOM, CRLF line endings
 
     expected = {
-        (1, "bom"), (1, "crlf"), (2, "bad_chars"), (3, "empty_label"), (4, "no_tab"), (5, "missing_image"),
-        (6, "truncated_image"), (7, "empty_image"), (8, "unreadable_image"), (9, "too_small"),
-        (10, "gray_image"), (11, "rgba_image"), (12, "16bit_image"), (13, "too_long"), (14, "bad_chars"),
-        (15, "truncated_image"), (16, "bad_chars"), (n + 1, "duplicate_line"), (18, "conflicting_labels"),
-        (n + 2, "conflicting_labels"), (n + 3, "non_utf8"), (n + 4, "empty_name"),
+        (1, "bom"),
+        (1, "crlf"),
+        (2, "bad_chars"),
+        (3, "empty_label"),
+        (4, "no_tab"),
+        (5, "missing_image"),
+        (6, "truncated_image"),
+        (7, "empty_image"),
+        (8, "unreadable_image"),
+        (9, "too_small"),
+        (10, "gray_image"),
+        (11, "rgba_image"),
+        (12, "16bit_image"),
+        (13, "too_long"),
+        (14, "bad_chars"),
+        (15, "truncated_image"),
+        (16, "bad_chars"),
+        (n + 1, "duplicate_line"),
+        (18, "conflicting_labels"),
+        (n + 2, "conflicting_labels"),
+        (n + 3, "non_utf8"),
+        (n + 4, "empty_name"),
     }
     return images_dir, labels_file, expected

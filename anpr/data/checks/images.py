@@ -110,8 +110,11 @@ def facts_findings(facts: ImageFacts, path: str | Path, limits: ImageLimits = Im
     findings: list[Finding] = []
     if facts.height < limits.min_height or facts.width < limits.min_width:
         findings.append(
-            ("too_small", f"image is {facts.width}x{facts.height} px, smaller than the "
-             f"{limits.min_width}x{limits.min_height} px minimum: {path}")
+            (
+                "too_small",
+                f"image is {facts.width}x{facts.height} px, smaller than the "
+                f"{limits.min_width}x{limits.min_height} px minimum: {path}",
+            )
         )
     if facts.channels in (1, 2):
         findings.append(("gray_image", f"grayscale image: {path}"))

@@ -56,9 +56,7 @@ def describe_chars(chars: Iterable[str]) -> str:
     return ", ".join(parts)
 
 
-def check_label_records(
-    records: Sequence[LabelRecord], charset: Charset, time_steps: int | None = None
-) -> list[Issue]:
+def check_label_records(records: Sequence[LabelRecord], charset: Charset, time_steps: int | None = None) -> list[Issue]:
     """Empty labels, characters outside the charset, labels too long for ``time_steps`` CTC
     steps, duplicated lines and images given two different labels."""
     issues: list[Issue] = []
@@ -82,7 +80,9 @@ def check_label_records(
                 repeats = steps - len(trained)
                 issues.append(
                     Issue(
-                        file, line, "too_long",
+                        file,
+                        line,
+                        "too_long",
                         f"{trained!r} needs {steps} CTC time steps ({len(trained)} characters + {repeats} "
                         f"repeated neighbours), the model has {time_steps}",
                         name,
@@ -99,6 +99,13 @@ def check_label_records(
         if len({text for _, text in entries}) > 1:
             listing = ", ".join(f"line {line}: {text!r}" for line, text in entries)
             for line, _ in entries:
-                issues.append(Issue(str(records[0].labels_file), line, "conflicting_labels",
-                                    f"{name} has different labels ({listing})", name))
+                issues.append(
+                    Issue(
+                        str(records[0].labels_file),
+                        line,
+                        "conflicting_labels",
+                        f"{name} has different labels ({listing})",
+                        name,
+                    )
+                )
     return issues

@@ -36,8 +36,9 @@ def _header(text: str, width: int) -> np.ndarray:
     return bar
 
 
-def _synthetic_by_layout(synth: PlateSynthesizer, layouts: list[str], per_layout: int,
-                         budget: int = 20000) -> dict[str, list[np.ndarray]]:
+def _synthetic_by_layout(
+    synth: PlateSynthesizer, layouts: list[str], per_layout: int, budget: int = 20000
+) -> dict[str, list[np.ndarray]]:
     """The first ``per_layout`` synthetic plates of each layout, in index order."""
     found: dict[str, list[np.ndarray]] = defaultdict(list)
     for i in range(budget):
@@ -49,8 +50,14 @@ def _synthetic_by_layout(synth: PlateSynthesizer, layouts: list[str], per_layout
     return found
 
 
-def comparison_sheet(images_dir: str | Path, labels_file: str | Path, layouts_file: str | Path,
-                     out: str | Path, synth: PlateSynthesizer, per_layout: int = 8) -> Path:
+def comparison_sheet(
+    images_dir: str | Path,
+    labels_file: str | Path,
+    layouts_file: str | Path,
+    out: str | Path,
+    synth: PlateSynthesizer,
+    per_layout: int = 8,
+) -> Path:
     """Write a PNG with, for each layout, a row pair: real crops on top, synthetic ones below."""
     records = read_labels(labels_file)
     layouts = read_layouts(layouts_file)

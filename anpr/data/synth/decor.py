@@ -94,8 +94,9 @@ def hologram(img: np.ndarray, cx: int, cy: int, r: int, rng: np.random.Generator
     chakra(img, cx, cy, int(r * 0.6), (150, 110, 60))
 
 
-def ind_mark(img: np.ndarray, x0: int, y0: int, y1: int, width: int, font: FontChoice,
-             rng: np.random.Generator, strip: bool) -> None:
+def ind_mark(
+    img: np.ndarray, x0: int, y0: int, y1: int, width: int, font: FontChoice, rng: np.random.Generator, strip: bool
+) -> None:
     """The left-hand 'IND' mark: a coloured strip with white lettering, or blue letters alone."""
     height = y1 - y0
     cap = max(5, round(min(height * 0.2, width * 0.3)))
@@ -105,12 +106,21 @@ def ind_mark(img: np.ndarray, x0: int, y0: int, y1: int, width: int, font: FontC
         ink = (20, 20, 20) if colour[2] > 200 else (40, 110, 240)
         for k in range(int(rng.integers(2, 4))):
             yy = y0 + int(height * (0.25 + 0.2 * k))
-            cv2.line(img, (x0 + width // 5, yy + height // 8), (x0 + 4 * width // 5, yy - height // 8), ink,
-                     max(1, width // 8), cv2.LINE_AA)
+            cv2.line(
+                img,
+                (x0 + width // 5, yy + height // 8),
+                (x0 + 4 * width // 5, yy - height // 8),
+                ink,
+                max(1, width // 8),
+                cv2.LINE_AA,
+            )
         return
     if strip:
-        colour = _BLUES[int(rng.integers(len(_BLUES)))] if rng.random() < 0.7 else tuple(
-            int(c) for c in rng.choice([(40, 40, 200), (30, 130, 240), (60, 140, 40), (25, 25, 25)]))
+        colour = (
+            _BLUES[int(rng.integers(len(_BLUES)))]
+            if rng.random() < 0.7
+            else tuple(int(c) for c in rng.choice([(40, 40, 200), (30, 130, 240), (60, 140, 40), (25, 25, 25)]))
+        )
         cv2.rectangle(img, (x0, y0), (x0 + width, y1), colour, -1)
         mark, ink = (255, 255, 255), (255, 255, 255)
     else:
@@ -146,12 +156,20 @@ def border(img: np.ndarray, inset: int, thickness: int, radius: int, colour) -> 
     x0, y0, x1, y1 = inset, inset, w - 1 - inset, h - 1 - inset
     r = max(0, min(radius, (x1 - x0) // 2, (y1 - y0) // 2))
     t = max(1, thickness)
-    for (ax, ay), (bx, by) in (((x0 + r, y0), (x1 - r, y0)), ((x0 + r, y1), (x1 - r, y1)),
-                               ((x0, y0 + r), (x0, y1 - r)), ((x1, y0 + r), (x1, y1 - r))):
+    for (ax, ay), (bx, by) in (
+        ((x0 + r, y0), (x1 - r, y0)),
+        ((x0 + r, y1), (x1 - r, y1)),
+        ((x0, y0 + r), (x0, y1 - r)),
+        ((x1, y0 + r), (x1, y1 - r)),
+    ):
         cv2.line(img, (ax, ay), (bx, by), colour, t, cv2.LINE_AA)
     if r > 0:
-        for (cx, cy), start in (((x0 + r, y0 + r), 180), ((x1 - r, y0 + r), 270),
-                                ((x1 - r, y1 - r), 0), ((x0 + r, y1 - r), 90)):
+        for (cx, cy), start in (
+            ((x0 + r, y0 + r), 180),
+            ((x1 - r, y0 + r), 270),
+            ((x1 - r, y1 - r), 0),
+            ((x0 + r, y1 - r), 90),
+        ):
             cv2.ellipse(img, (cx, cy), (r, r), 0, start, start + 90, colour, t, cv2.LINE_AA)
 
 

@@ -103,9 +103,7 @@ def _load(font: FontChoice, size: int) -> ImageFont.FreeTypeFont:
     if font.wght is not None:
         try:
             axes = f.get_variation_axes()
-            f.set_variation_by_axes(
-                [font.wght if a["name"] in (b"Weight", "Weight") else a["default"] for a in axes]
-            )
+            f.set_variation_by_axes([font.wght if a["name"] in (b"Weight", "Weight") else a["default"] for a in axes])
         except OSError:
             pass  # FreeType without variation support: default instance
     return f
@@ -156,8 +154,13 @@ def long_flag_one(font: FontChoice, cap: int, flag: float) -> Glyph:
     top, bottom = pad * s, (pad + cap) * s
     cv2.line(canvas, (round(x), top + stem * s // 2), (round(x), bottom - stem * s // 2), 255, stem * s)
     drop = round((0.25 + 0.5 * flag) * cap * s)  # the longer the flag, the lower it ends
-    cv2.line(canvas, (round(x), top + stem * s // 2), (round(x - reach * s + stem * s / 2), top + drop),
-             255, max(s, round(stem * s * 0.85)))
+    cv2.line(
+        canvas,
+        (round(x), top + stem * s // 2),
+        (round(x - reach * s + stem * s / 2), top + drop),
+        255,
+        max(s, round(stem * s * 0.85)),
+    )
     mask = cv2.resize(canvas, (width, cap + 2 * pad), interpolation=cv2.INTER_AREA)
     cols = np.flatnonzero(mask.max(axis=0) > 24)
     mask = np.ascontiguousarray(mask[:, cols[0] : cols[-1] + 1])

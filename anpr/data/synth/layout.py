@@ -56,8 +56,9 @@ def _stroke(mask: np.ndarray, stroke: int) -> np.ndarray:
     return cv2.dilate(mask, k) if stroke > 0 else cv2.erode(mask, k)
 
 
-def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator,
-              centres: list[float] | None = None) -> np.ndarray:
+def line_mask(
+    groups: list[str], style: TextStyle, rng: np.random.Generator, centres: list[float] | None = None
+) -> np.ndarray:
     """One line of text as a uint8 mask; rows run from cap top - pad to baseline + pad.
 
     ``centres``, when given, gets the x centre of every character (not separators), in order.
@@ -105,10 +106,15 @@ def line_mask(groups: list[str], style: TextStyle, rng: np.random.Generator,
     return _stroke(out, style.stroke)
 
 
-def text_block(lines: list[list[str]], style: TextStyle, rng: np.random.Generator,
-               line_gap: float, align: str = "center",
-               centres: list[tuple[float, float, int]] | None = None,
-               line_styles: list[TextStyle] | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def text_block(
+    lines: list[list[str]],
+    style: TextStyle,
+    rng: np.random.Generator,
+    line_gap: float,
+    align: str = "center",
+    centres: list[tuple[float, float, int]] | None = None,
+    line_styles: list[TextStyle] | None = None,
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Stack lines into one mask; returns (mask, [(cap_top_row, baseline_row), ...]).
 
     ``line_styles`` sets each line's own style (a two-wheeler's smaller top line over a larger,

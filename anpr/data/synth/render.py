@@ -106,9 +106,12 @@ def two_line_styles(rng: np.random.Generator, style: TextStyle) -> list[TextStyl
     larger and bolder than the state and district above; autos often print both the same."""
     if rng.random() < 0.4:
         return [style, style]
-    top = replace(style, cap=round(style.cap * float(rng.choice([0.68, 0.76, 0.84, 0.92]))),
-                  stroke=max(-1, style.stroke - int(rng.random() < 0.5)),
-                  group_gap=style.group_gap * float(rng.uniform(1.0, 1.8)))
+    top = replace(
+        style,
+        cap=round(style.cap * float(rng.choice([0.68, 0.76, 0.84, 0.92]))),
+        stroke=max(-1, style.stroke - int(rng.random() < 0.5)),
+        group_gap=style.group_gap * float(rng.uniform(1.0, 1.8)),
+    )
     bottom = replace(style, stroke=min(2, style.stroke + int(rng.random() < 0.5)))
     return [top, bottom]
 
@@ -121,8 +124,9 @@ def _ink(mask: np.ndarray) -> np.ndarray:
 
 def stacked_prefix(rng: np.random.Generator, groups: list[str], style: TextStyle) -> np.ndarray:
     """State over district in small type, then the rest at full height: 'MP/09 CY 2208'."""
-    small = replace(style, cap=max(8, round(style.cap * rng.uniform(0.42, 0.48))), jitter=0.0,
-                    stroke=max(0, style.stroke // 2))
+    small = replace(
+        style, cap=max(8, round(style.cap * rng.uniform(0.42, 0.48))), jitter=0.0, stroke=max(0, style.stroke // 2)
+    )
     left = _ink(text_block([[groups[0]], [groups[1]]], small, rng, line_gap=0.2, align="left")[0])
     right = _ink(line_mask(groups[2:], style, rng))
     h = max(left.shape[0], right.shape[0])
@@ -150,8 +154,9 @@ class _Geometry:
     dealer_band: bool
 
 
-def _text_mask(rng: np.random.Generator, text: str, two_line: bool, style: TextStyle
-               ) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None, str]:
+def _text_mask(
+    rng: np.random.Generator, text: str, two_line: bool, style: TextStyle
+) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None, str]:
     """The characters as one ink-cropped mask, the rows of each line, the minimum legible cap,
     the character centres (x, y, line) in the mask (None for a stacked prefix) and the layout."""
     groups = plate_groups(text)
@@ -166,9 +171,15 @@ def _text_mask(rng: np.random.Generator, text: str, two_line: bool, style: TextS
         min_cap = 12.0
         centres = []
         line_styles = two_line_styles(rng, style) if len(lines) == 2 else None
-        mask, rows = text_block(lines, style, rng, line_gap=float(rng.uniform(0.18, 0.45)),
-                                align="center" if rng.random() < 0.85 else "left", centres=centres,
-                                line_styles=line_styles)
+        mask, rows = text_block(
+            lines,
+            style,
+            rng,
+            line_gap=float(rng.uniform(0.18, 0.45)),
+            align="center" if rng.random() < 0.85 else "left",
+            centres=centres,
+            line_styles=line_styles,
+        )
         layout = "two-line" if two_line else "one-line"
     cols = np.flatnonzero(mask.max(axis=0) > 40)
     ink_rows = np.flatnonzero(mask.max(axis=1) > 40)
@@ -198,8 +209,11 @@ def _geometry(rng: np.random.Generator, scheme: str, two_line: bool, text_h: int
     ph = int(round(text_h + m_top + m_bot))
     mx_l = rng.uniform(0.18, 0.7) * cap
     mx_r = mx_l * rng.uniform(0.7, 1.3)
-    ind_w = int(rng.uniform(0.35, 0.55) * ph) if ind_style != "none" and not two_line else (
-        int(rng.uniform(0.25, 0.35) * ph) if ind_style != "none" else 0)
+    ind_w = (
+        int(rng.uniform(0.35, 0.55) * ph)
+        if ind_style != "none" and not two_line
+        else (int(rng.uniform(0.25, 0.35) * ph) if ind_style != "none" else 0)
+    )
     if ind_style == "mark":
         ind_w = int(ind_w * 0.8)
     pw = int(round(tw + mx_l + mx_r + ind_w))
@@ -240,8 +254,11 @@ def _dealer_text(rng: np.random.Generator, img: np.ndarray, g: _Geometry, two_li
     dmask = decor.small_text(fonts[int(rng.integers(len(fonts)))], name, dcap)
     if dmask.shape[1] > g.pw * 0.85:
         dmask = cv2.resize(dmask, (int(g.pw * 0.85), dmask.shape[0]))
-    colour = (255, 255, 255) if g.dealer_band else tuple(
-        int(c) for c in rng.choice([(30, 30, 200), (150, 60, 20), (30, 30, 30), (40, 120, 40)]))
+    colour = (
+        (255, 255, 255)
+        if g.dealer_band
+        else tuple(int(c) for c in rng.choice([(30, 30, 200), (150, 60, 20), (30, 30, 30), (40, 120, 40)]))
+    )
     dy = g.ph - int(cap * 0.2) - dmask.shape[0] // 2
     decor.blend_mask(img, dmask, colour, (g.pw - dmask.shape[1]) // 2, dy)
 
@@ -302,5 +319,14 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     box = (tx, ty, tx + tw, ty + text_h)
     if centres is not None:
         centres = centres + np.float32([tx, ty, 0])
-    return Plate(img, decor.rounded_alpha(ph, pw, radius), box, scheme, style.font.name, layout,
-                 style.separator, min_cap, centres)
+    return Plate(
+        img,
+        decor.rounded_alpha(ph, pw, radius),
+        box,
+        scheme,
+        style.font.name,
+        layout,
+        style.separator,
+        min_cap,
+        centres,
+    )

@@ -11,12 +11,31 @@ from .decor import rounded_alpha
 from .render import Plate
 
 # Car body and bumper colours (BGR) seen around plates, neutral ones most often.
-_BODY = np.array([
-    (235, 235, 235), (200, 200, 205), (150, 150, 155), (100, 100, 100), (60, 60, 60), (25, 25, 28),
-    (200, 200, 205), (60, 60, 60), (25, 25, 28), (130, 130, 135),
-    (200, 200, 205), (130, 130, 135), (60, 60, 60), (235, 235, 235),
-    (50, 50, 150), (35, 35, 100), (120, 80, 45), (80, 55, 35), (80, 100, 120), (60, 90, 70),
-], np.float32)
+_BODY = np.array(
+    [
+        (235, 235, 235),
+        (200, 200, 205),
+        (150, 150, 155),
+        (100, 100, 100),
+        (60, 60, 60),
+        (25, 25, 28),
+        (200, 200, 205),
+        (60, 60, 60),
+        (25, 25, 28),
+        (130, 130, 135),
+        (200, 200, 205),
+        (130, 130, 135),
+        (60, 60, 60),
+        (235, 235, 235),
+        (50, 50, 150),
+        (35, 35, 100),
+        (120, 80, 45),
+        (80, 55, 35),
+        (80, 100, 120),
+        (60, 90, 70),
+    ],
+    np.float32,
+)
 
 
 def background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -97,8 +116,14 @@ def place(rng: np.random.Generator, plate: Plate) -> tuple[np.ndarray, np.ndarra
     x0, y0 = dst.min(axis=0)
     x1, y1 = dst.max(axis=0)
     m = _margins(rng, ph)
-    box = np.float32([plate.text_box[:2], [plate.text_box[2], plate.text_box[1]],
-                      plate.text_box[2:], [plate.text_box[0], plate.text_box[3]]])
+    box = np.float32(
+        [
+            plate.text_box[:2],
+            [plate.text_box[2], plate.text_box[1]],
+            plate.text_box[2:],
+            [plate.text_box[0], plate.text_box[3]],
+        ]
+    )
     tb = cv2.perspectiveTransform(box[None], hmat)[0]
     keep = 0.1 * (plate.text_box[3] - plate.text_box[1])  # never cut the characters
     cx0 = min(x0 - m[0], tb[:, 0].min() - keep)
@@ -109,10 +134,13 @@ def place(rng: np.random.Generator, plate: Plate) -> tuple[np.ndarray, np.ndarra
     shift = np.float64([[1, 0, -cx0], [0, 1, -cy0], [0, 0, 1]])
     full = shift @ hmat
     # Replicated borders keep the plate's own colour at its antialiased edge.
-    warped = cv2.warpPerspective(plate.image, full, (cw, ch), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_REPLICATE)
-    a = cv2.warpPerspective(plate.alpha, full, (cw, ch), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(np.float32) / 255
+    warped = cv2.warpPerspective(plate.image, full, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    a = (
+        cv2.warpPerspective(
+            plate.alpha, full, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        ).astype(np.float32)
+        / 255
+    )
     bg = background(rng, ch, cw)
     centres = None
     if plate.char_centres is not None:

@@ -9,18 +9,60 @@ from anpr.grammar.india import DELHI_CATEGORIES, SERIES_LETTERS, STATE_CODES
 
 # Rough share of registered vehicles; small states keep a floor so every code is seen.
 _STATE_WEIGHT = {
-    "MH": 13, "UP": 11, "TN": 9, "KA": 8, "GJ": 7, "RJ": 6, "DL": 6, "KL": 5, "MP": 5,
-    "AP": 4.5, "TS": 4, "WB": 4, "HR": 3.5, "PB": 3, "BR": 3, "OD": 2.5, "CG": 2, "JH": 2,
-    "UK": 1.5, "AS": 1.5, "HP": 1, "JK": 1, "GA": 0.8, "CH": 0.6,
+    "MH": 13,
+    "UP": 11,
+    "TN": 9,
+    "KA": 8,
+    "GJ": 7,
+    "RJ": 6,
+    "DL": 6,
+    "KL": 5,
+    "MP": 5,
+    "AP": 4.5,
+    "TS": 4,
+    "WB": 4,
+    "HR": 3.5,
+    "PB": 3,
+    "BR": 3,
+    "OD": 2.5,
+    "CG": 2,
+    "JH": 2,
+    "UK": 1.5,
+    "AS": 1.5,
+    "HP": 1,
+    "JK": 1,
+    "GA": 0.8,
+    "CH": 0.6,
 }
 _STATE_P = np.array([_STATE_WEIGHT.get(s, 0.3) for s in STATE_CODES], dtype=float)
 _STATE_P /= _STATE_P.sum()
 
 # Highest district number in use, roughly; unknown states get a small range.
 _MAX_DISTRICT = {
-    "MH": 51, "UP": 96, "TN": 99, "KA": 71, "GJ": 39, "RJ": 58, "KL": 86, "MP": 71,
-    "AP": 40, "TS": 38, "WB": 98, "HR": 99, "PB": 99, "BR": 57, "OD": 35, "CG": 30,
-    "JH": 24, "UK": 20, "AS": 34, "HP": 99, "JK": 22, "GA": 12, "CH": 4, "DL": 13,
+    "MH": 51,
+    "UP": 96,
+    "TN": 99,
+    "KA": 71,
+    "GJ": 39,
+    "RJ": 58,
+    "KL": 86,
+    "MP": 71,
+    "AP": 40,
+    "TS": 38,
+    "WB": 98,
+    "HR": 99,
+    "PB": 99,
+    "BR": 57,
+    "OD": 35,
+    "CG": 30,
+    "JH": 24,
+    "UK": 20,
+    "AS": 34,
+    "HP": 99,
+    "JK": 22,
+    "GA": 12,
+    "CH": 4,
+    "DL": 13,
 }
 _DELHI_CATEGORY_P = np.array([0.55, 0.2] + [0.25 / (len(DELHI_CATEGORIES) - 2)] * (len(DELHI_CATEGORIES) - 2))
 

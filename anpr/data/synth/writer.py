@@ -38,8 +38,14 @@ def _render_chunk(args: tuple[int, float, str, list[int]]) -> list[tuple[str, st
     return rows
 
 
-def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fraction: float = 0.25,
-                  workers: int = 1, progress: bool = True) -> Path:
+def write_dataset(
+    out_dir: str | os.PathLike,
+    n: int,
+    seed: int = 0,
+    two_line_fraction: float = 0.25,
+    workers: int = 1,
+    progress: bool = True,
+) -> Path:
     """Write ``n`` plates to ``out_dir`` (images/, labels.txt, layout.tsv, chars.tsv, meta.json).
 
     layout.tsv lines are ``name<TAB>layout<TAB>separator:none|dash|dot``.
@@ -56,8 +62,9 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
     (tmp / "images").mkdir(parents=True)
 
     chunk = 256
-    jobs = [(seed, two_line_fraction, str(tmp / "images"), list(range(a, min(a + chunk, n))))
-            for a in range(0, n, chunk)]
+    jobs = [
+        (seed, two_line_fraction, str(tmp / "images"), list(range(a, min(a + chunk, n)))) for a in range(0, n, chunk)
+    ]
     rows: list[tuple[str, str, str, str]] = []
     try:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -81,8 +88,13 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
         (tmp / "labels.txt").write_text("".join(f"{name}\t{text}\n" for name, text, _, _ in rows))
         (tmp / "layout.tsv").write_text("".join(f"{name}\t{layout}\n" for name, _, layout, _ in rows))
         (tmp / "chars.tsv").write_text("".join(chars for *_, chars in rows))
-        meta = {"n": n, "seed": seed, "two_line_fraction": two_line_fraction,
-                "generator_version": GENERATOR_VERSION, "generator": "anpr.data.synth"}
+        meta = {
+            "n": n,
+            "seed": seed,
+            "two_line_fraction": two_line_fraction,
+            "generator_version": GENERATOR_VERSION,
+            "generator": "anpr.data.synth",
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -99,8 +111,11 @@ def write_dataset(out_dir: str | os.PathLike, n: int, seed: int = 0, two_line_fr
 def _cell(sample: SynthSample, width: int, height: int) -> np.ndarray:
     img = sample.image
     scale = min(width / img.shape[1], (height - 22) / img.shape[0])
-    small = cv2.resize(img, (max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))),
-                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    small = cv2.resize(
+        img,
+        (max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
     cell = np.full((height, width, 3), 255, np.uint8)
     cell[: small.shape[0], : small.shape[1]] = small
     short = {"one-line": "1L", "two-line": "2L", "stacked-prefix": "stacked"}.get(sample.layout, sample.layout)
@@ -109,8 +124,13 @@ def _cell(sample: SynthSample, width: int, height: int) -> np.ndarray:
     return cell
 
 
-def render_contact_sheet(samples_or_synth: PlateSynthesizer | Iterable[SynthSample], path: str | os.PathLike,
-                         n: int = 48, cols: int = 6, cell_size: tuple[int, int] = (260, 110)) -> Path:
+def render_contact_sheet(
+    samples_or_synth: PlateSynthesizer | Iterable[SynthSample],
+    path: str | os.PathLike,
+    n: int = 48,
+    cols: int = 6,
+    cell_size: tuple[int, int] = (260, 110),
+) -> Path:
     """Save a PNG grid of ``n`` samples, each with its label under it, for eyeballing realism."""
     if isinstance(samples_or_synth, PlateSynthesizer):
         samples = [samples_or_synth.render(i) for i in range(n)]
