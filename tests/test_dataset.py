@@ -129,3 +129,16 @@ def test_loader_workers_deliver_batches_from_the_in_memory_cache(rec_dataset) ->
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert batch["images"].shape == (4, 3, 32, 128) and batch["images"].dtype == torch.uint8
+
+
+def test_a_temp_folder_too_long_for_sockets_loads_in_the_training_process(monkeypatch, caplog) -> None:
+    import multiprocessing.util
+
+    from anpr.data.workers import usable_workers
+
+    monkeypatch.setattr(multiprocessing.util, "get_temp_dir", lambda: "/tmp/pymp-short")
+    assert usable_workers(2) == 2 and not caplog.records
+    monkeypatch.setattr(multiprocessing.util, "get_temp_dir", lambda: "/tmp/" + "x" * 90 + "/pymp-abc")
+    with caplog.at_level("WARNING"):
+        assert usable_workers(2) == 0 and usable_workers(0) == 0
+    assert "too long" in caplog.text and "x" * 90 in caplog.text

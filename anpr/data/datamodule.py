@@ -19,6 +19,7 @@ from anpr.data.checks import ImageLimits, count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts
+from anpr.data.workers import usable_workers
 
 log = logging.getLogger(__name__)
 
@@ -240,13 +241,14 @@ class PlateDataModule(L.LightningDataModule):
     def _loader(self, dataset: PlateDataset | None, batch_size: int, shuffle: bool) -> DataLoader:
         if dataset is None:
             raise RuntimeError("call setup() before asking for data loaders")
+        workers = usable_workers(self.num_workers)
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
-            num_workers=self.num_workers,
+            num_workers=workers,
             pin_memory=self.pin_memory,
-            persistent_workers=self.persistent_workers,
+            persistent_workers=self.persistent_workers and workers > 0,
             collate_fn=collate_plates,
             drop_last=False,
         )
