@@ -45,7 +45,9 @@ def loader_rate(dataset, batch: int, workers: int, timed_batches: int, seed: int
     from torch.utils.data import DataLoader, RandomSampler
 
     from anpr.data.dataset import collate_plates
+    from anpr.data.workers import usable_workers
 
+    workers = usable_workers(workers)  # 0 where a long TMPDIR would hang worker processes
     warm = workers + 1  # every worker has delivered a batch: start-up is behind us
     total = warm + timed_batches
     sampler = RandomSampler(
