@@ -66,7 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     train.add_argument("--threads", type=int, default=None, help="torch intra-op threads for the model")
     train.add_argument("--batch", type=int, default=None, help="images per step and per loader batch (default 64)")
     train.add_argument("--warmup", type=int, default=None, help="untimed steps per run (default 2)")
-    train.add_argument("--steps", type=int, default=None, help="timed steps per run and round (default 6)")
+    train.add_argument("--steps", type=int, default=None, help="timed steps per run and round (default 10)")
     train.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2)")
     train.add_argument(
         "--model-steps",
