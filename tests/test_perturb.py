@@ -61,40 +61,16 @@ def test_each_condition_does_what_it_names(crops, tmp_path):
     assert (tmp_path / "p" / "jpeg12" / "layout.tsv").read_text().splitlines()[1] == "plate_0001.png\ttwo-line"
 
 
+def _perturb_command(images_dir: Path, labels_file: Path, out: Path, *conditions: str) -> int:
+    args = ["--images-dir", str(images_dir), "--labels-file", str(labels_file), "--out", str(out)]
+    return perturb_main([*args, "--conditions", *conditions])
+
+
 def test_command_writes_the_chosen_conditions_and_names_a_missing_image(crops, tmp_path, capsys):
     images_dir, labels_file, _ = crops
-    assert (
-        perturb_main(
-            [
-                "--images-dir",
-                str(images_dir),
-                "--labels-file",
-                str(labels_file),
-                "--out",
-                str(tmp_path / "o"),
-                "--conditions",
-                "cut",
-                "small16",
-            ]
-        )
-        == 0
-    )
+    assert _perturb_command(images_dir, labels_file, tmp_path / "o", "cut", "small16") == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["cut", "small16"]
     (images_dir / "plate_0003.jpg").unlink()
-    assert (
-        perturb_main(
-            [
-                "--images-dir",
-                str(images_dir),
-                "--labels-file",
-                str(labels_file),
-                "--out",
-                str(tmp_path / "x"),
-                "--conditions",
-                "cut",
-            ]
-        )
-        == 2
-    )
+    assert _perturb_command(images_dir, labels_file, tmp_path / "x", "cut") == 2
     err = capsys.readouterr().err
     assert "plate_0003.jpg" in err and "labels.txt:4" in err
