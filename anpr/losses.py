@@ -50,10 +50,15 @@ def alignment_loss(
     drew every character, so the answer can be given: ``char_x`` (fraction of the width, NaN
     where unknown) and ``char_line`` (0 top) per target character, aligned with ``targets``.
     ``log_probs`` is (B, T, C) with T = ``rows`` x columns, rows read top first (the network's
-    ``pool_rows``): line i goes to row i. Only the characters' time steps are supervised (CTC
-    places the blanks; making every other step a blank target measured slower). A one-row
-    network cannot hold a two-line plate's lines apart, so such plates are left out there.
-    Returns 0 when no character has a position.
+    ``pool_rows``). Lines fill the rows from the bottom: a plate's last line goes to the last
+    row, the line above it to the row above. So the main line of every layout shares one row
+    (a one-line plate, a two-line plate's registration number, the big text beside a stacked
+    'MP/09' prefix) and only what is printed above it is read from the rows above; filling from
+    the top instead would ask a stacked plate to move its main text to another row than a
+    one-line plate's. Only the characters' time steps are supervised (CTC places the blanks;
+    making every other step a blank target measured slower). A one-row network cannot hold a
+    two-line plate's lines apart, so such plates are left out there. Returns 0 when no
+    character has a position.
     """
     batch, steps, _ = log_probs.shape
     columns = steps // rows
@@ -68,7 +73,8 @@ def alignment_loss(
     if not bool(known.any()):
         return log_probs.sum() * 0.0
     column = (torch.nan_to_num(char_x) * columns).floor().long().clamp(0, columns - 1)
-    frame = char_line.clamp(0, rows - 1) * columns + column
+    row = char_line + (rows - 1 - last_line[plate])
+    frame = row.clamp(0, rows - 1) * columns + column
     return -log_probs[plate, frame, targets][known].mean()
 
 

@@ -58,8 +58,10 @@ def test_alignment_loss_is_the_cross_entropy_at_the_step_under_each_character() 
     lengths = torch.tensor([2, 3])
     char_x = torch.tensor([0.1, 0.6, 0.3, 0.8, 0.55])
     char_line = torch.tensor([0, 0, 0, 0, 1])
+    # Lines fill the rows from the bottom: the one-line plate is read from the bottom row, like
+    # the two-line plate's bottom line; its top line is read from the top row.
     expected = -torch.stack(
-        [log_probs[0, 0, 1], log_probs[0, 2, 2], log_probs[1, 1, 3], log_probs[1, 3, 4], log_probs[1, 4 + 2, 1]]
+        [log_probs[0, 4 + 0, 1], log_probs[0, 4 + 2, 2], log_probs[1, 1, 3], log_probs[1, 3, 4], log_probs[1, 4 + 2, 1]]
     ).mean()
     assert torch.allclose(alignment_loss(log_probs, targets, lengths, char_x, char_line, rows=2), expected)
 

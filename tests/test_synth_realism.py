@@ -27,8 +27,23 @@ def test_every_layout_and_separator_appears_in_a_few_hundred_plates(samples):
     assert layouts["stacked-prefix"] >= 5
     separators = Counter(tag for s in samples for tag in s.tags)
     assert {"separator:none", "separator:dash", "separator:dot"} <= set(separators)
-    assert all(s.char_centres is None for s in samples if s.layout == "stacked-prefix")
-    assert all(s.char_centres is not None for s in samples if s.layout != "stacked-prefix")
+    assert all(s.char_centres is not None for s in samples)
+
+
+def test_a_stacked_prefix_puts_the_state_on_the_top_line_and_the_rest_on_the_bottom_line(samples):
+    """The alignment guide reads last lines from one row, so the big text beside 'MP/09' must
+    be on the same line as the district under the state."""
+    stacked = [s for s in samples if s.layout == "stacked-prefix"]
+    assert stacked
+    for s in stacked:
+        state = plate_groups(s.text)[0]
+        lines = s.char_centres[:, 2]
+        assert lines.tolist() == [0] * len(state) + [1] * (len(s.text) - len(state))
+        x, y = s.char_centres[:, 0], s.char_centres[:, 1]
+        district = slice(len(state), len(state) + len(plate_groups(s.text)[1]))
+        assert y[: len(state)].mean() < y[district].mean(), "the state sits above the district"
+        assert abs(x[: len(state)].mean() - x[district].mean()) < 0.08, "state and district share a column"
+        assert (np.diff(x[district.stop :]) > 0).all() and x[district.stop] > x[: district.stop].max()
 
 
 def test_one_digit_districts_are_drawn_and_pass_the_grammar():

@@ -12,7 +12,7 @@ from .scene import place
 from .text import sample_plate
 
 # Bump whenever rendering output changes: datasets on disk are cached under this key.
-GENERATOR_VERSION = "6"
+GENERATOR_VERSION = "7"
 
 
 @dataclass
@@ -25,7 +25,7 @@ class SynthSample:
     scheme: str  # colour scheme name, see schemes.SCHEMES
     fmt: str  # plate format from the grammar: 'standard', 'delhi' or 'bh'
     # (x, y, line) of each character's centre in reading order, x and y as fractions of the
-    # image's width and height; None for layouts without one reading line per row (stacked).
+    # image's width and height; None where unknown.
     char_centres: np.ndarray | None = None
     separator: str = ""  # printed between groups: '', '-' or '.'
 

@@ -30,8 +30,8 @@ class Plate:
     layout: str = "one-line"  # one of anpr.data.layouts.LAYOUTS
     separator: str = ""  # printed between groups: '', '-' or '.'
     min_cap: float = 12.0  # smallest legible character height in the final image, in pixels
-    # (x, y, line) of each character's centre in reading order, in plate pixels; None where the
-    # layout has no single reading line per row (the stacked 'MP/09' prefix).
+    # (x, y, line) of each character's centre in reading order, in plate pixels (a stacked
+    # 'MP/09' prefix: the state on line 0, the district and the rest on line 1).
     char_centres: np.ndarray | None = None
 
 
@@ -116,27 +116,41 @@ def two_line_styles(rng: np.random.Generator, style: TextStyle) -> list[TextStyl
     return [top, bottom]
 
 
-def _ink(mask: np.ndarray) -> np.ndarray:
+def _ink(mask: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """``mask`` cropped to its ink, with the crop's left and top offsets."""
     rows = np.flatnonzero(mask.max(axis=1) > 40)
     cols = np.flatnonzero(mask.max(axis=0) > 40)
-    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], int(cols[0]), int(rows[0])
 
 
-def stacked_prefix(rng: np.random.Generator, groups: list[str], style: TextStyle) -> np.ndarray:
-    """State over district in small type, then the rest at full height: 'MP/09 CY 2208'."""
+def stacked_prefix(
+    rng: np.random.Generator, groups: list[str], style: TextStyle
+) -> tuple[np.ndarray, list[tuple[float, float, int]]]:
+    """State over district in small type, then the rest at full height: 'MP/09 CY 2208'.
+
+    Returns the mask and each character's centre (x, y, line) in reading order: the state on
+    line 0, the district and the full-height text on line 1 (read after the district, so it
+    shares the bottom line; :func:`anpr.losses.alignment_loss` reads last lines from one row).
+    """
     small = replace(
         style, cap=max(8, round(style.cap * rng.uniform(0.42, 0.48))), jitter=0.0, stroke=max(0, style.stroke // 2)
     )
-    left = _ink(text_block([[groups[0]], [groups[1]]], small, rng, line_gap=0.2, align="left")[0])
-    right = _ink(line_mask(groups[2:], style, rng))
+    prefix: list[tuple[float, float, int]] = []
+    left, lx, ly = _ink(
+        text_block([[groups[0]], [groups[1]]], small, rng, line_gap=0.2, align="left", centres=prefix)[0]
+    )
+    right_xs: list[float] = []
+    right, rx, _ = _ink(line_mask(groups[2:], style, rng, right_xs))
     h = max(left.shape[0], right.shape[0])
     gap = round(style.cap * rng.uniform(0.25, 0.6))
     out = np.zeros((h, left.shape[1] + gap + right.shape[1]), np.uint8)
-    y = (h - left.shape[0]) // 2
-    out[y : y + left.shape[0], : left.shape[1]] = left
-    y = (h - right.shape[0]) // 2
-    out[y : y + right.shape[0], left.shape[1] + gap :] = right
-    return out
+    y_left = (h - left.shape[0]) // 2
+    out[y_left : y_left + left.shape[0], : left.shape[1]] = left
+    y_right = (h - right.shape[0]) // 2
+    out[y_right : y_right + right.shape[0], left.shape[1] + gap :] = right
+    centres = [(x - lx, y - ly + y_left, line) for x, y, line in prefix]
+    centres += [(x - rx + left.shape[1] + gap, h / 2, 1) for x in right_xs]
+    return out, centres
 
 
 @dataclass
@@ -158,11 +172,10 @@ def _text_mask(
     rng: np.random.Generator, text: str, two_line: bool, style: TextStyle
 ) -> tuple[np.ndarray, list[tuple[int, int]], float, np.ndarray | None, str]:
     """The characters as one ink-cropped mask, the rows of each line, the minimum legible cap,
-    the character centres (x, y, line) in the mask (None for a stacked prefix) and the layout."""
+    the character centres (x, y, line) in the mask and the layout."""
     groups = plate_groups(text)
-    centres: list[tuple[float, float, int]] | None = None
     if not two_line and len(groups) >= 3 and groups[1] != "BH" and rng.random() < 0.05:
-        mask = stacked_prefix(rng, groups, style)
+        mask, centres = stacked_prefix(rng, groups, style)
         rows = [(0, mask.shape[0])]
         min_cap = 24.0  # the small prefix must stay readable
         layout = "stacked-prefix"
