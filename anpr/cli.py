@@ -20,6 +20,7 @@ COMMANDS = {
     "benchmark": "inference or training speed as a Markdown table",
     "calibrate": "fit a model's confidence temperature and store it in the file",
     "perturb": "perturbed copies of a labelled crop set, one per detector condition",
+    "interpolate": "blend a fine-tuned checkpoint with the one it started from",
 }
 
 
