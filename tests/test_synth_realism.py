@@ -112,3 +112,47 @@ def test_two_wheeler_top_lines_are_often_smaller_and_autos_often_nearly_square()
     ratios = np.array(ratios)
     assert 0.4 < (ratios < 1).mean() < 0.8 and ratios.min() >= 0.67
     assert aspects and min(aspects) < 1.65 and max(aspects) <= 2.35
+
+
+def test_stickers_and_sheen_appear_and_are_tagged_for_evaluation(samples):
+    furniture = Counter(tag for s in samples for tag in s.furniture)
+    assert furniture["sticker"] >= 10 and furniture["sheen"] >= 5
+    assert all(set(s.furniture) <= set(s.tags) for s in samples)
+
+
+def test_a_sticker_sits_beside_the_characters_never_on_them():
+    from anpr.data.synth.render import _Geometry, _sticker
+
+    drawn = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        img = np.full((60, 300, 3), 200, np.uint8)
+        g = _Geometry(
+            ph=60, pw=300, tx=90, ty=10, ind_style="none", ind_w=0, hsrp=False, dealer=False, dealer_band=False
+        )
+        text = (90, 10, 200, 50)  # characters from x 90 to 200: margins of 90 and 100 px
+        if not _sticker(rng, img, g, text, cap=40):
+            continue
+        drawn += 1
+        changed = np.flatnonzero((img != 200).any(axis=(0, 2)))
+        assert changed.size > 0
+        assert (changed < text[0]).all() or (changed >= text[2]).all(), "the sticker overlaps the characters"
+    assert drawn == 40  # both margins are wide enough for one
+
+
+def test_sheen_is_a_smooth_light_band():
+    from anpr.data.synth.decor import sheen
+
+    img = np.full((50, 200, 3), 100, np.uint8)
+    sheen(img, np.random.default_rng(0))
+    luma = img[..., 0].astype(int)
+    assert luma.min() >= 100 and luma.max() >= 120  # lighter, never darker
+    assert np.abs(np.diff(luma, axis=1)).max() <= 6  # no edges that could look like strokes
+
+
+def test_sign_painted_heavy_strokes_are_drawn():
+    from anpr.data.synth.render import sample_style
+
+    rng = np.random.default_rng(0)
+    strokes = Counter(sample_style(rng, two_line=False).stroke for _ in range(600))
+    assert strokes[3] >= 10 and strokes[-1] >= 40

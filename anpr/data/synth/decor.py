@@ -1,4 +1,5 @@
-"""Plate furniture around the characters: IND mark, hologram, border, screws, dealer text."""
+"""Plate furniture around the characters: IND mark, hologram, border, screws, dealer text,
+stickers, and the sheen of embossed plates."""
 
 from __future__ import annotations
 
@@ -185,3 +186,42 @@ def rounded_alpha(h: int, w: int, radius: int) -> np.ndarray:
         a[h - r :, :r] = corner[::-1]
         a[h - r :, w - r :] = corner[::-1, ::-1]
     return a
+
+
+_STICKER_COLOURS = ((25, 25, 190), (160, 60, 10), (235, 235, 235), (20, 170, 225), (30, 30, 30), (40, 120, 40))
+
+
+def sticker(img: np.ndarray, box: tuple[int, int, int, int], font: FontChoice, rng: np.random.Generator) -> None:
+    """A dealer's or brand's sticker in ``box`` (x0, y0, x1, y1): a rounded patch with a short
+    word or an oval logo on it, as stuck beside the registration on many plates."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    if w < 6 or h < 6:
+        return
+    fill = _STICKER_COLOURS[int(rng.integers(len(_STICKER_COLOURS)))]
+    ink = (20, 20, 20) if sum(fill) > 450 else (240, 240, 240)
+    patch = np.zeros((h, w), np.uint8)
+    r = max(1, int(min(w, h) * rng.uniform(0.05, 0.3)))
+    cv2.rectangle(patch, (r, 0), (w - 1 - r, h - 1), 255, -1)
+    cv2.rectangle(patch, (0, r), (w - 1, h - 1 - r), 255, -1)
+    for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
+        cv2.circle(patch, (cx, cy), r, 255, -1, cv2.LINE_AA)
+    blend_mask(img, patch, fill, x0, y0)
+    if rng.random() < 0.4:  # an oval badge
+        axes = (max(1, int(w * 0.36)), max(1, int(h * 0.3)))
+        cv2.ellipse(img, (x0 + w // 2, y0 + h // 2), axes, 0, 0, 360, ink, max(1, h // 12), cv2.LINE_AA)
+        return
+    word = small_text(font, str(rng.choice(_DEALER_WORDS))[: int(rng.integers(3, 7))], max(4, int(h * 0.4)))
+    if word.shape[1] > w * 0.9:
+        word = cv2.resize(word, (max(1, int(w * 0.9)), word.shape[0]), interpolation=cv2.INTER_AREA)
+    blend_mask(img, word, ink, x0 + (w - word.shape[1]) // 2, y0 + (h - word.shape[0]) // 2)
+
+
+def sheen(img: np.ndarray, rng: np.random.Generator) -> None:
+    """A light band across an embossed aluminium plate, the reflection of the sky at an angle."""
+    h, w = img.shape[:2]
+    angle = rng.uniform(0.3, 1.3) * (1 if rng.random() < 0.5 else -1)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = (xx - w * rng.uniform(0.1, 0.9)) * np.cos(angle) + (yy - h / 2) * np.sin(angle)
+    band = np.exp(-((distance / (rng.uniform(0.08, 0.3) * w)) ** 2)) * rng.uniform(25, 70)
+    img[:] = np.clip(img.astype(np.float32) + band[..., None], 0, 255).astype(np.uint8)

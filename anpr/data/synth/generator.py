@@ -12,7 +12,7 @@ from .scene import place
 from .text import sample_plate
 
 # Bump whenever rendering output changes: datasets on disk are cached under this key.
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 
 
 @dataclass
@@ -28,11 +28,12 @@ class SynthSample:
     # image's width and height; None where unknown.
     char_centres: np.ndarray | None = None
     separator: str = ""  # printed between groups: '', '-' or '.'
+    furniture: tuple[str, ...] = ()  # beside the text and not in the label: 'sticker', 'sheen'
 
     @property
     def tags(self) -> list[str]:
         """Further fields for layout.tsv, which evaluation breaks accuracy down by."""
-        return [f"separator:{_SEPARATOR_NAMES[self.separator]}"]
+        return [f"separator:{_SEPARATOR_NAMES[self.separator]}", *self.furniture]
 
 
 _SEPARATOR_NAMES = {"": "none", "-": "dash", ".": "dot"}
@@ -63,7 +64,7 @@ class PlateSynthesizer:
         image = degrade(rng, crop, CAP, out_h)
         if centres is not None:
             centres = centres / np.float32([crop.shape[1], crop.shape[0], 1])
-        return SynthSample(image, text, plate.layout, plate.scheme, fmt, centres, plate.separator)
+        return SynthSample(image, text, plate.layout, plate.scheme, fmt, centres, plate.separator, plate.furniture)
 
     __getitem__ = render
 

@@ -33,6 +33,7 @@ class Plate:
     # (x, y, line) of each character's centre in reading order, in plate pixels (a stacked
     # 'MP/09' prefix: the state on line 0, the district and the rest on line 1).
     char_centres: np.ndarray | None = None
+    furniture: tuple[str, ...] = ()  # what may be mistaken for text: 'sticker', 'sheen'
 
 
 @lru_cache(maxsize=2)
@@ -53,7 +54,8 @@ def sample_style(rng: np.random.Generator, two_line: bool) -> TextStyle:
     hand = font.kind == "hand"
     r = rng.random()
     separator = "" if r > 0.15 else ("-" if r < 0.06 else ".")  # 'MH.12.DS.7042', 'TN-02-AL-7695'
-    stroke = 0 if hand else int(rng.choice([-1, 0, 1, 2], p=[0.15, 0.5, 0.25, 0.1]))
+    # Down to hairline prints, up to sign painters' heavy brush faces (3 px at CAP 40).
+    stroke = 0 if hand else int(rng.choice([-1, 0, 1, 2, 3], p=[0.15, 0.47, 0.23, 0.1, 0.05]))
     return TextStyle(
         font=font,
         cap=CAP,
@@ -276,6 +278,27 @@ def _dealer_text(rng: np.random.Generator, img: np.ndarray, g: _Geometry, two_li
     decor.blend_mask(img, dmask, colour, (g.pw - dmask.shape[1]) // 2, dy)
 
 
+def _sticker(
+    rng: np.random.Generator, img: np.ndarray, g: _Geometry, text: tuple[int, int, int, int], cap: int
+) -> bool:
+    """A sticker in the wider side margin beside the characters, where one fits (True if drawn)."""
+    x0, y0, x1, y1 = text
+    gap = max(2, int(0.12 * cap))
+    left = (g.ind_w + 2, x0 - gap) if g.ind_style == "none" or g.ind_w == 0 else None
+    right = (x1 + gap, g.pw - 2)
+    side = max([s for s in (left, right) if s is not None], key=lambda s: s[1] - s[0])
+    room = side[1] - side[0]
+    if room < 0.4 * cap:
+        return False
+    w = int(room * rng.uniform(0.5, 0.95))
+    h = int(min(g.ph * rng.uniform(0.25, 0.6), w * rng.uniform(0.5, 1.4)))
+    x = side[0] + int(rng.uniform(0, room - w))
+    y = int(rng.uniform(0.05, 0.95) * (g.ph - h))
+    fonts = available_fonts()
+    decor.sticker(img, (x, y, x + w, y + h), fonts[int(rng.integers(len(fonts)))], rng)
+    return True
+
+
 def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     """Render ``text`` on a flat plate at CAP-pixel character height."""
     scheme = sample_scheme(rng, two_line)
@@ -311,10 +334,13 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
     paint_fg = fg
     if rng.random() < 0.2:  # faded paint
         paint_fg = fg + (bg - fg) * rng.uniform(0.15, 0.45)
-    if rng.random() < 0.3:
+    embossed = rng.random() < (0.6 if g.hsrp else 0.3)
+    if embossed:  # pressed characters: a shadow below right, often a lit edge above left
         d = 1 if rng.random() < 0.7 else 2
         shade = np.clip(bg * rng.uniform(0.45, 0.75), 0, 255)
         decor.blend_mask(img, mask, shade, tx + d, ty + d)
+        if rng.random() < 0.5:
+            decor.blend_mask(img, mask, (255, 255, 255), tx - d, ty - d, opacity=float(rng.uniform(0.4, 0.8)))
     decor.blend_mask(img, mask, paint_fg, tx, ty)
 
     # Furniture over the paint: rim, screws, dealer name.
@@ -328,6 +354,12 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         _screws(rng, img, two_line, ty + (rows[0][1] + rows[1][0]) // 2 if len(rows) == 2 else None)
     if g.dealer:
         _dealer_text(rng, img, g, two_line, cap)
+    furniture = []
+    if rng.random() < 0.2 and _sticker(rng, img, g, (tx, ty, tx + tw, ty + text_h), cap):
+        furniture.append("sticker")
+    if embossed and g.hsrp and rng.random() < 0.4:
+        decor.sheen(img, rng)
+        furniture.append("sheen")
 
     box = (tx, ty, tx + tw, ty + text_h)
     if centres is not None:
@@ -342,4 +374,5 @@ def render_plate(rng: np.random.Generator, text: str, two_line: bool) -> Plate:
         style.separator,
         min_cap,
         centres,
+        tuple(furniture),
     )
