@@ -23,6 +23,7 @@ SCRIPTS = {
     "benchmark": "benchmark",
     "calibrate": "calibrate",
     "perturb": "perturb",
+    "interpolate": "interpolate",
 }
 
 
