@@ -37,6 +37,10 @@ def build_data(cfg: DictConfig, contract: PlateContract, **overrides: Any) -> An
 
 
 def build_module(cfg: DictConfig, contract: PlateContract) -> PlateRecognitionModule:
+    """The LightningModule of ``cfg``. A run started from trained weights (``init_from``) has no
+    alignment guide: it is past the CTC plateau the guide is for, and a guide that reads rows
+    another way than the weights learnt (files from before rows were filled from the bottom)
+    would fight them."""
     return PlateRecognitionModule(
         model=to_plain(cfg.model),
         contract=contract,
@@ -45,7 +49,7 @@ def build_module(cfg: DictConfig, contract: PlateContract) -> PlateRecognitionMo
         max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
         device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
         loss=to_plain(cfg.get("loss")),
-        alignment=to_plain(cfg.get("alignment")),
+        alignment=None if cfg.get("init_from") else to_plain(cfg.get("alignment")),
         **to_plain(cfg.get("performance", {})),
     )
 
