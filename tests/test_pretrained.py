@@ -56,9 +56,10 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     assert reader.source == str(FILES["int8" if int8 else "onnx"])
     reads = reader.read([s.image for s in samples])
     right = sum(r.text == s.text for r, s in zip(reads, samples))
-    # Renderer v6 plates: stacked prefixes and two-wheeler line sizes make them harder than the
-    # v5 plates this reader was trained on (docs/pretrained.md has its accuracy by layout).
-    assert right >= 0.9 * len(samples), f"{right} of {len(samples)} read exactly"
+    # Renderer v8 plates (stacked prefixes, two-wheeler line sizes, stickers, sheen) are harder
+    # than the v5 plates this reader was trained on: it reads 90.3% of 3,000 of them (README), so
+    # 300 of them sit within a few points of that; a broken export or preprocessing reads few.
+    assert right >= 0.85 * len(samples), f"{right} of {len(samples)} read exactly"
 
 
 def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
