@@ -194,7 +194,8 @@ def test_write_dataset_writes_images_labels_layout_and_meta(tmp_path):
     assert rows.keys() == {name for name, _ in labels}
     for i, (name, _) in enumerate(labels):
         sample = synth.render(i)
-        assert rows[name] == [sample.layout, f"separator:{ {'': 'none', '-': 'dash', '.': 'dot'}[sample.separator] }"]
+        separator = f"separator:{ {'': 'none', '-': 'dash', '.': 'dot'}[sample.separator] }"
+        assert rows[name] == [sample.layout, separator, *sample.furniture]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["n"] == 12 and meta["seed"] == 3 and meta["generator_version"] == GENERATOR_VERSION
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp folders left
