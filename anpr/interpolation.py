@@ -10,6 +10,7 @@ with ``init_from`` does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,5 @@ def interpolate_checkpoints(start: str | Path, finetuned: str | Path, weight: fl
             f"{finetuned}: its {field} is {theirs!r}, {start} has {mine!r}; blend only a fine-tune of it"
         )
     state = blend_states(net_a.state_dict(), net_b.state_dict(), weight)
-    return {
-        "state_dict": {f"net.{k}": v for k, v in state.items()},
-        "anpr": {**info_b.contract.to_dict(), "model": dict(info_b.model)},
-    }
+    uncalibrated = replace(info_b, calibration={})
+    return {"state_dict": {f"net.{k}": v for k, v in state.items()}, "anpr": uncalibrated.to_dict()}

@@ -4,8 +4,8 @@ One line per image: the image name, a tab, then ``x,y,line`` for every character
 reading order, space-separated; x and y are fractions of the image's width and height, line is
 0 for the top line (a stacked 'MP/09' prefix: the state on line 0, the district and the rest
 on line 1). An empty field means the plate has no positions (a dataset of real crops that never
-had any). Training uses them to guide the
-alignment of the first steps (``anpr.losses.alignment_loss``); nothing else needs them.
+had any). Training uses them to guide the alignment of the first steps
+(``anpr.losses.alignment_loss``); nothing else needs them.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def _sticker(
     rng: np.random.Generator, img: np.ndarray, g: _Geometry, text: tuple[int, int, int, int], cap: int
 ) -> bool:
     """A sticker in the wider side margin beside the characters, where one fits (True if drawn)."""
-    x0, y0, x1, y1 = text
+    x0, _, x1, _ = text
     gap = max(2, int(0.12 * cap))
     left = (g.ind_w + 2, x0 - gap) if g.ind_style == "none" or g.ind_w == 0 else None
     right = (x1 + gap, g.pw - 2)
