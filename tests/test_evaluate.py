@@ -210,3 +210,41 @@ def test_feature_breakdown_counts_one_digit_districts_and_the_layouts_file_tags(
     assert features["separator:dot"]["sequence_accuracy"] == 0.5
     assert metrics["by_layout"]["stacked-prefix"]["num_samples"] == 1
     assert samples[2].layout == "two-line" and samples[2].tags == ("separator:dot",)
+
+
+def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path):
+    from anpr.perturb import perturb_dataset
+
+    checkpoint, _, _, _ = tiny_model_files()
+    texts = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "TN01A1", "KA05MN4321"]
+    images_dir, labels_file = write_rec_dataset(tmp_path / "set", texts)
+    reader = PlateReader.from_path(checkpoint)
+    # The copies depend on the image names only, so they can be made first and read independently.
+    (own_copy,) = perturb_dataset(images_dir, labels_file, tmp_path / "own", ["loose"])
+    names = sorted(p.name for p in images_dir.iterdir())
+    clean_reads = [r.text for r in reader.read([images_dir / n for n in names])]
+    loose_reads = [r.text for r in reader.read([own_copy / "images" / n for n in names])]
+    # Labels equal to some of the model's own reads, so both accuracies are non-trivial.
+    truths = [clean_reads[0], clean_reads[1], loose_reads[2], loose_reads[3], texts[4], texts[5]]
+    truths = [t or text for t, text in zip(truths, texts)]
+    labels_file.write_text("".join(f"{n}\t{t}\n" for n, t in zip(names, truths)))
+    out = tmp_path / "report"
+    args = [str(checkpoint), "--images-dir", str(images_dir), "--labels-file", str(labels_file), "--out", str(out)]
+    assert script_main("evaluate")([*args, "--conditions", "loose", "night"]) == 0
+
+    summary = json.loads((out / "conditions.json").read_text())
+    assert list(summary) == ["clean", "loose", "night"]
+    clean = sum(r == t for r, t in zip(clean_reads, truths)) / 6
+    loose = sum(r == t for r, t in zip(loose_reads, truths)) / 6
+    assert summary["clean"]["sequence_accuracy"] == pytest.approx(clean)
+    assert summary["loose"]["sequence_accuracy"] == pytest.approx(loose)
+    assert summary["loose"]["points_below_clean"] == pytest.approx(100 * (clean - loose), abs=0.01)
+    assert summary["night"]["num_samples"] == 6
+    # The clean report is the plain one; each condition has its copy and its own report.
+    assert json.loads((out / "metrics.json").read_text())["sequence_accuracy"] == pytest.approx(clean)
+    copy = out / "conditions" / "loose"
+    assert (copy / "images" / names[0]).read_bytes() == (own_copy / "images" / names[0]).read_bytes()
+    loose_metrics = json.loads((copy / "metrics.json").read_text())
+    assert loose_metrics["condition"] == "loose" and loose_metrics["num_samples"] == 6
+    rows = [line.split("\t") for line in (copy / "predictions.tsv").read_text().splitlines()[1:]]
+    assert [row[2] for row in rows] == loose_reads

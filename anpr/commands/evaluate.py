@@ -7,6 +7,13 @@ Writes metrics.json (sequence/character accuracy, by plate format, by layout, th
 reading's accuracy next to the decoder's, calibration error, accuracy at 80/90/95/100% coverage
 and the coverage at 99% accuracy, character confusions), predictions.tsv, coverage.png and
 worst_mistakes.png to --out, and prints a summary.
+
+    anpr evaluate model.onnx --images-dir crops/images --labels-file crops/labels.txt --conditions all
+
+also reads perturbed copies of the set, one per detector condition (anpr/perturb.py: loose and cut
+boxes, rotation, JPEG, night, 16 px, motion blur), and prints each condition's accuracy and its
+drop from the clean crops; conditions.json holds them, --out/conditions/<name>/ each copy and its
+report.
 """
 
 from __future__ import annotations
@@ -37,8 +44,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
+    from anpr.perturb import CONDITIONS
+
+    p.add_argument(
+        "--conditions",
+        nargs="+",
+        default=None,
+        choices=[*CONDITIONS, "all"],
+        metavar="CONDITION",
+        help=f"also read perturbed copies of the set: {', '.join(CONDITIONS)}, or all",
+    )
+    p.add_argument("--perturb-seed", type=int, default=0, help="seed of the perturbed copies (--conditions)")
     add_decoding_arguments(p, review=False)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.conditions:
+        args.conditions = list(CONDITIONS) if "all" in args.conditions else list(dict.fromkeys(args.conditions))
+    return args
 
 
 def main(argv=None) -> int:
@@ -47,6 +68,7 @@ def main(argv=None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
+    from anpr.condition_eval import CLEAN, condition_summary, evaluate_conditions
     from anpr.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
     from anpr.data.layouts import find_layouts_file
@@ -61,20 +83,35 @@ def main(argv=None) -> int:
         reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Evaluating", total=None)
-            metrics, samples = evaluate(
-                reader,
-                args.images_dir,
-                args.labels_file,
-                layouts_file,
-                args.batch_size,
-                on_progress=lambda n: progress.advance(task, n),
-            )
-    except (CheckpointError, DatasetError, GrammarError) as e:
+            read_set = (args.images_dir, args.labels_file, layouts_file)
+            if args.conditions:
+                results = evaluate_conditions(
+                    reader,
+                    *read_set,
+                    args.conditions,
+                    out / "conditions",
+                    args.perturb_seed,
+                    args.batch_size,
+                    on_progress=lambda n: progress.advance(task, n),
+                )
+            else:
+                metrics, samples = evaluate(
+                    reader, *read_set, args.batch_size, on_progress=lambda n: progress.advance(task, n)
+                )
+                results = {CLEAN: (metrics, samples, args.images_dir)}
+    except (CheckpointError, DatasetError, GrammarError, OSError) as e:
         report_error(str(e))
         return 2
 
-    metrics = {"decoder": args.decoder, "grammar": args.grammar, **metrics}
+    decoding = {"decoder": args.decoder, "grammar": args.grammar}
+    metrics, samples, _ = results[CLEAN]
+    metrics = {**decoding, **metrics}
     written = write_report(metrics, samples, args.images_dir, out, args.worst)
+    for condition, (m, s, images) in results.items():
+        if condition != CLEAN:
+            write_report(
+                {**decoding, "condition": condition, **m}, s, images, out / "conditions" / condition, args.worst
+            )
     greedy = metrics.get("greedy") if args.decoder != "greedy" else None
     table = Table(
         title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, {args.decoder} decoding)"
@@ -112,9 +149,31 @@ def main(argv=None) -> int:
     if metrics["confusions"]:
         top = ", ".join(f"{c['truth'] or '∅'}→{c['pred'] or '∅'} ×{c['count']}" for c in metrics["confusions"][:10])
         console.print(f"Most frequent confusions (truth→read): {top}", highlight=False)
+    if args.conditions:
+        written["conditions"] = _print_conditions(console, condition_summary(results), out)
     for name, path in written.items():
         console.print(f"Wrote {name}: {path}", highlight=False)
     return 0
+
+
+def _print_conditions(console, summary: dict, out: Path) -> Path:
+    """The per-condition table, and ``conditions.json`` with the same numbers."""
+    import json
+
+    from rich.table import Table
+
+    layouts = sorted({name for row in summary.values() for name in row["by_layout"]})
+    table = Table(title="By detector condition (perturbed copies of the same crops)")
+    for column in ["condition", "plates", "sequence acc.", "points below clean", *layouts]:
+        table.add_column(column, justify="left" if column == "condition" else "right")
+    for condition, row in summary.items():
+        by_layout = [f"{row['by_layout'][name]:.2%}" if name in row["by_layout"] else "" for name in layouts]
+        below = "" if condition == "clean" else f"{row['points_below_clean']:.1f}"
+        table.add_row(condition, str(row["num_samples"]), f"{row['sequence_accuracy']:.2%}", below, *by_layout)
+    console.print(table)
+    path = out / "conditions.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

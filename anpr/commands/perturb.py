@@ -8,6 +8,7 @@
 Conditions (anpr/perturb.py): loose (30% of the height added on every side), cut (4-8% cut into
 the plate), rotate7, jpeg12, night (dark, gamma-crushed, noisy), small16 (16 px high), motion4
 (horizontal motion blur across 4% of the width). Deterministic: the same files on every run.
+`anpr evaluate MODEL ... --conditions all` makes the same copies and reads them in one go.
 Images are written as PNG so no further compression is added.
 """
 
