@@ -11,10 +11,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from anpr.data.images import read_image
 from anpr.evaluation import Sample, evaluate
 from anpr.perturb import perturb_dataset
 
 CLEAN = "clean"
+LABEL_WIDTH = 84  # the condition names' column in the sheet
 
 
 def evaluate_conditions(
@@ -57,3 +61,42 @@ def condition_summary(results: dict[str, tuple[dict[str, Any], Any, Any]]) -> di
         }
         for condition, (metrics, _, _) in results.items()
     }
+
+
+def sheet_plates(results: dict[str, tuple[dict[str, Any], list[Sample], Any]], count: int) -> list[int]:
+    """Which plates the sheet shows: first those read right clean and wrong under the most
+    conditions (what the conditions break), then the rest in order."""
+    clean = results[CLEAN][1]
+    broken = [
+        sum(samples[i].pred != samples[i].truth for name, (_, samples, _) in results.items() if name != CLEAN)
+        if clean[i].pred == clean[i].truth
+        else 0
+        for i in range(len(clean))
+    ]
+    return sorted(range(len(clean)), key=lambda i: -broken[i])[:count]
+
+
+def conditions_sheet(
+    results: dict[str, tuple[dict[str, Any], list[Sample], Path]], count: int = 6, size: tuple[int, int] = (48, 192)
+) -> np.ndarray | None:
+    """An RGB sheet: a row per condition, the same plates in every row, each as the model sees it
+    (resized to its input) and captioned with its read (red with the truth when wrong)."""
+    import cv2
+
+    from anpr.callbacks import prediction_grid
+
+    chosen = sheet_plates(results, count)
+    if not chosen:
+        return None
+    height, width = size
+    rows = []
+    for condition, (_, samples, images_dir) in results.items():
+        shown = [samples[i] for i in chosen]
+        crops = np.stack(
+            [cv2.resize(read_image(Path(images_dir) / s.record.image_name), (width, height)) for s in shown]
+        )
+        row = prediction_grid(crops, [s.pred for s in shown], [s.truth for s in shown], columns=len(shown))
+        label = np.full((row.shape[0], LABEL_WIDTH, 3), 255, np.uint8)
+        cv2.putText(label, condition, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        rows.append(np.concatenate([label, row], axis=1))
+    return np.concatenate(rows, axis=0)

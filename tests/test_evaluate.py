@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import cv2
 import pytest
 from helpers import script_main, tiny_model_files, write_rec_dataset
 
+from anpr.condition_eval import LABEL_WIDTH
 from anpr.data.labels import DatasetError
 from anpr.evaluation import align, confusions, evaluate, summarize, write_report
 from anpr.inference import PlateRead, PlateReader
@@ -248,3 +251,26 @@ def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path)
     assert loose_metrics["condition"] == "loose" and loose_metrics["num_samples"] == 6
     rows = [line.split("\t") for line in (copy / "predictions.tsv").read_text().splitlines()[1:]]
     assert [row[2] for row in rows] == loose_reads
+    # The sheet: a row per condition (clean, loose, night), the same 6 plates in each, at model size.
+    sheet = cv2.imread(str(out / "conditions.png"))
+    assert sheet.shape[0] == 3 * (48 + 22 + 4) and sheet.shape[1] == LABEL_WIDTH + 6 * (192 + 4)
+
+
+def test_the_sheet_shows_first_the_plates_a_condition_breaks():
+    from anpr.condition_eval import sheet_plates
+    from anpr.data.labels import LabelRecord
+    from anpr.evaluation import Sample
+
+    def reads(*preds):
+        truths = ["KL07AB1234", "MH12DE1433", "DL4CAF1234"]
+        records = [LabelRecord(Path("labels.txt"), i + 1, f"{i}.png", t) for i, t in enumerate(truths)]
+        return {}, [Sample(r, p, 0.5) for r, p in zip(records, preds)], None
+
+    results = {
+        "clean": reads("KL07AB1234", "MH12DE1433", "DL4CAF123"),
+        "loose": reads("KL07AB1234", "MH12DE1438", "DL4CAF123"),
+        "night": reads("KL07AB1231", "MH12DE1438", "DL4CAF1234"),
+    }
+    # Plate 1 breaks under two conditions, plate 0 under one; plate 2 is wrong clean already.
+    assert sheet_plates(results, 3) == [1, 0, 2]
+    assert sheet_plates(results, 1) == [1]

@@ -12,8 +12,8 @@ worst_mistakes.png to --out, and prints a summary.
 
 also reads perturbed copies of the set, one per detector condition (anpr/perturb.py: loose and cut
 boxes, rotation, JPEG, night, 16 px, motion blur), and prints each condition's accuracy and its
-drop from the clean crops; conditions.json holds them, --out/conditions/<name>/ each copy and its
-report.
+drop from the clean crops; conditions.json holds them, conditions.png shows the same plates under
+each condition, and --out/conditions/<name>/ holds each copy and its report.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from anpr.condition_eval import CLEAN, condition_summary, evaluate_conditions
+    from anpr.condition_eval import CLEAN, condition_summary, conditions_sheet, evaluate_conditions
     from anpr.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
     from anpr.data.layouts import find_layouts_file
@@ -151,9 +151,20 @@ def main(argv=None) -> int:
         console.print(f"Most frequent confusions (truth→read): {top}", highlight=False)
     if args.conditions:
         written["conditions"] = _print_conditions(console, condition_summary(results), out)
+        sheet = conditions_sheet(results)
+        if sheet is not None:
+            written["conditions_sheet"] = _write_sheet(sheet, out / "conditions.png")
     for name, path in written.items():
         console.print(f"Wrote {name}: {path}", highlight=False)
     return 0
+
+
+def _write_sheet(sheet, path: Path) -> Path:
+    """The sheet of plates under each condition, as a PNG."""
+    import cv2
+
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return path
 
 
 def _print_conditions(console, summary: dict, out: Path) -> Path:
