@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from anpr.data.images import read_image
-from anpr.evaluation import Sample, evaluate
+from anpr.evaluation import Sample, evaluate, mistakes_grid
 from anpr.perturb import perturb_dataset
 
 CLEAN = "clean"
@@ -83,19 +82,12 @@ def conditions_sheet(
     (resized to its input) and captioned with its read (red with the truth when wrong)."""
     import cv2
 
-    from anpr.callbacks import prediction_grid
-
     chosen = sheet_plates(results, count)
     if not chosen:
         return None
-    height, width = size
     rows = []
     for condition, (_, samples, images_dir) in results.items():
-        shown = [samples[i] for i in chosen]
-        crops = np.stack(
-            [cv2.resize(read_image(Path(images_dir) / s.record.image_name), (width, height)) for s in shown]
-        )
-        row = prediction_grid(crops, [s.pred for s in shown], [s.truth for s in shown], columns=len(shown))
+        row = mistakes_grid([samples[i] for i in chosen], images_dir, size, columns=len(chosen))
         label = np.full((row.shape[0], LABEL_WIDTH, 3), 255, np.uint8)
         cv2.putText(label, condition, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
         rows.append(np.concatenate([label, row], axis=1))

@@ -27,6 +27,8 @@ from anpr.decoding.cli import add_decoding_arguments, decoding_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from anpr.perturb import CONDITIONS
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
     p.add_argument("--images-dir", type=Path, required=True, help="folder the labels' image names are relative to")
@@ -44,8 +46,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--worst", type=int, default=24, help="wrong reads shown in worst_mistakes.png")
-    from anpr.perturb import CONDITIONS
-
     p.add_argument(
         "--conditions",
         nargs="+",
@@ -173,13 +173,15 @@ def _print_conditions(console, summary: dict, out: Path) -> Path:
 
     from rich.table import Table
 
+    from anpr.condition_eval import CLEAN
+
     layouts = sorted({name for row in summary.values() for name in row["by_layout"]})
     table = Table(title="By detector condition (perturbed copies of the same crops)")
     for column in ["condition", "plates", "sequence acc.", "points below clean", *layouts]:
         table.add_column(column, justify="left" if column == "condition" else "right")
     for condition, row in summary.items():
         by_layout = [f"{row['by_layout'][name]:.2%}" if name in row["by_layout"] else "" for name in layouts]
-        below = "" if condition == "clean" else f"{row['points_below_clean']:.1f}"
+        below = "" if condition == CLEAN else f"{row['points_below_clean']:.1f}"
         table.add_row(condition, str(row["num_samples"]), f"{row['sequence_accuracy']:.2%}", below, *by_layout)
     console.print(table)
     path = out / "conditions.json"
