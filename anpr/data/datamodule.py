@@ -55,6 +55,11 @@ class PlateDataModule(L.LightningDataModule):
         report_dir: where ``bad_samples.tsv`` goes; None: the Trainer's ``default_root_dir``
             (the run folder).
 
+    Args (augmentation):
+        augmentations: albumentations transforms (or their configs) applied at model size.
+        source_augmentations: the same, applied before the resize to each crop at its own size
+            and aspect (:class:`PlateDataset`'s ``source_augment``); not with ``in_memory_cache``.
+
     Args (speed):
         in_memory_cache: decode and resize every image once at setup and keep the crops in
             memory as uint8 (:mod:`anpr.data.cache`), so loader workers only augment. Costs
@@ -79,6 +84,7 @@ class PlateDataModule(L.LightningDataModule):
         pin_memory: bool = False,
         persistent_workers: bool = False,
         augmentations: Sequence[Any] = (),
+        source_augmentations: Sequence[Any] = (),
         on_bad_sample: str = "error",
         min_image_height: int = 8,
         min_image_width: int = 16,
@@ -99,6 +105,13 @@ class PlateDataModule(L.LightningDataModule):
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.persistent_workers = persistent_workers and num_workers > 0
         self.augmentations = list(augmentations)
+        self.source_augmentations = list(source_augmentations)
+        if in_memory_cache and self.source_augmentations:
+            raise ValueError(
+                "data.in_memory_cache keeps crops already resized to model size, but the augmentation's "
+                "source_transforms need each crop at its own size: set data.in_memory_cache=false or "
+                "choose an augmentation without source_transforms"
+            )
         if on_bad_sample not in BAD_SAMPLE_POLICIES:
             raise ValueError(f"data.on_bad_sample must be one of {BAD_SAMPLE_POLICIES}, got {on_bad_sample!r}")
         self.on_bad_sample = on_bad_sample
@@ -117,10 +130,11 @@ class PlateDataModule(L.LightningDataModule):
         train_records, val_records = self.split_records()
         val_dir = self.val_images_dir or self.images_dir
         augment = Augmenter(self.augmentations) if self.augmentations else None
+        source_augment = Augmenter(self.source_augmentations) if self.source_augmentations else None
         layouts = read_layouts(self.layouts_file) if self.layouts_file else {}
         centres = read_centres(self.char_centres_file) if self.char_centres_file else {}
         self.train_set = PlateDataset(
-            train_records, self.images_dir, self.charset, self.preprocessor, augment, layouts, centres
+            train_records, self.images_dir, self.charset, self.preprocessor, augment, layouts, centres, source_augment
         )
         self.val_set = PlateDataset(val_records, val_dir, self.charset, self.preprocessor, None, layouts)
         if self.in_memory_cache:

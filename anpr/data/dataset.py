@@ -25,6 +25,10 @@ class PlateDataset(Dataset):
         charset: the model's alphabet; a label with any other character is an error.
         preprocessor: resize + normalize to the model input.
         augment: optional uint8 RGB -> uint8 RGB transform applied at model size.
+        source_augment: optional transform applied before the resize, to the crop at its own
+            size and aspect, as a detector sees the plate: a plate made 16 px high there keeps
+            its characters' proportions (a two-line plate is then about 25 px wide), which no
+            transform at the fixed model size can imitate.
         layouts: optional image name -> 'one-line'/'two-line', for per-layout metrics.
         char_centres: optional image name -> (N, 3) character centres (x, y, line) as fractions
             of the image size (:mod:`anpr.data.char_centres`), moved with the augmentation and
@@ -40,11 +44,13 @@ class PlateDataset(Dataset):
         augment: Augment | None = None,
         layouts: Mapping[str, str] | None = None,
         char_centres: Mapping[str, np.ndarray] | None = None,
+        source_augment: Augment | None = None,
     ) -> None:
         self.records = list(records)
         self.images_dir = Path(images_dir)
         self.preprocessor = preprocessor
         self.augment = augment
+        self.source_augment = source_augment
         self.layouts = dict(layouts or {})
         self.targets = [_encode(charset, r) for r in self.records]
         self.char_centres = dict(char_centres or {})
@@ -76,9 +82,12 @@ class PlateDataset(Dataset):
             raise DatasetError(f"{record.where}: {err}. Remove this line or replace the file.") from err
 
     def __getitem__(self, index: int) -> dict:
-        image = self.preprocessor.resize(self.load_rgb(index))
+        image = self.load_rgb(index)
         length = len(self.targets[index])
         centres = self.char_centres.get(self.records[index].image_name)
+        if self.source_augment is not None:
+            image, centres = _augment_at_source(self.source_augment, image, centres)
+        image = self.preprocessor.resize(image)
         char_x = np.full(length, np.nan, np.float32)
         char_line = np.zeros(length, np.int64)
         if centres is not None:
@@ -99,6 +108,20 @@ class PlateDataset(Dataset):
             "char_x": torch.from_numpy(char_x),
             "char_line": torch.from_numpy(char_line),
         }
+
+
+def _augment_at_source(
+    augment: Augment, image: np.ndarray, centres: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``augment`` applied to the crop at its own size; centres (fractions) moved with it, or
+    None (positions unknown) where the augmentation cannot say where they went."""
+    if centres is None or not hasattr(augment, "with_points"):
+        return augment(image), None
+    height, width = image.shape[:2]
+    out, points = augment.with_points(image, centres[:, :2] * np.float32([width, height]))
+    moved = centres.copy()
+    moved[:, :2] = points / np.float32([out.shape[1], out.shape[0]])
+    return out, moved
 
 
 def collate_plates(samples: list[dict]) -> dict:
