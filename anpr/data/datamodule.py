@@ -20,6 +20,7 @@ from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts
 from anpr.data.workers import usable_workers
+from anpr.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class PlateDataModule(L.LightningDataModule):
         self.augmentations = list(augmentations)
         self.source_augmentations = list(source_augmentations)
         if in_memory_cache and self.source_augmentations:
-            raise ValueError(
+            raise ConfigError(
                 "data.in_memory_cache keeps crops already resized to model size, but the augmentation's "
                 "source_transforms need each crop at its own size: set data.in_memory_cache=false or "
                 "choose an augmentation without source_transforms"
