@@ -15,6 +15,7 @@ import numpy as np
 
 from anpr.evaluation import Sample, evaluate, mistakes_grid
 from anpr.perturb import perturb_dataset
+from anpr.significance import paired_change
 
 CLEAN = "clean"
 LABEL_WIDTH = 84  # the condition names' column in the sheet
@@ -48,18 +49,28 @@ def evaluate_conditions(
 
 
 def condition_summary(results: dict[str, tuple[dict[str, Any], Any, Any]]) -> dict[str, dict[str, Any]]:
-    """Per condition: plates, sequence accuracy, its difference from clean (points) and the
-    sequence accuracy of each layout, the numbers ``conditions.json`` holds."""
-    clean = results[CLEAN][0]["sequence_accuracy"]
-    return {
-        condition: {
+    """Per condition: plates, sequence accuracy and its 95% interval, its difference from clean
+    (points) with the plates the condition broke and fixed and how likely such a split is by
+    chance (:func:`anpr.significance.paired_change`), and the sequence accuracy of each layout:
+    the numbers ``conditions.json`` holds."""
+    clean_metrics, clean_samples, _ = results[CLEAN]
+    clean_right = [s.pred == s.truth for s in clean_samples]
+    summary = {}
+    for condition, (metrics, samples, _) in results.items():
+        if [s.truth for s in samples] != [s.truth for s in clean_samples]:
+            raise ValueError(f"the {condition} reads are not of the clean crops' plates, in their order")
+        change = paired_change(clean_right, [s.pred == s.truth for s in samples])
+        summary[condition] = {
             "num_samples": metrics["num_samples"],
             "sequence_accuracy": metrics["sequence_accuracy"],
-            "points_below_clean": round(100 * (clean - metrics["sequence_accuracy"]), 2),
+            "sequence_accuracy_interval": metrics["sequence_accuracy_interval"],
+            "points_below_clean": round(100 * (clean_metrics["sequence_accuracy"] - metrics["sequence_accuracy"]), 2),
+            "plates_broken": change["broken"],
+            "plates_fixed": change["fixed"],
+            "drop_p_value": change["p_value"],
             "by_layout": {name: m["sequence_accuracy"] for name, m in metrics["by_layout"].items()},
         }
-        for condition, (metrics, _, _) in results.items()
-    }
+    return summary
 
 
 def sheet_plates(results: dict[str, tuple[dict[str, Any], list[Sample], Any]], count: int) -> list[int]:

@@ -21,6 +21,7 @@ from anpr.data.layouts import read_layout_tags
 from anpr.grammar import plate_format, plate_groups
 from anpr.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
 from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
+from anpr.significance import accuracy_interval
 
 OTHER_FORMAT = "other"  # the format bucket of truths the plate grammar does not accept
 UNKNOWN_LAYOUT = "unknown"
@@ -45,13 +46,16 @@ class Sample:
 
 
 def accuracies(preds: Sequence[str], truths: Sequence[str]) -> dict[str, Any]:
-    """``num_samples``, ``sequence_accuracy`` and ``character_accuracy`` of a group of reads."""
+    """``num_samples``, ``sequence_accuracy`` with its 95% interval (:mod:`anpr.significance`)
+    and ``character_accuracy`` of a group of reads."""
     seq, char = SequenceAccuracy(), CharacterAccuracy()
     seq.update(list(preds), list(truths))
     char.update(list(preds), list(truths))
+    right = sum(p == t for p, t in zip(preds, truths))
     return {
         "num_samples": len(truths),
         "sequence_accuracy": float(seq.compute()),
+        "sequence_accuracy_interval": accuracy_interval(right, len(truths)),
         "character_accuracy": float(char.compute()),
     }
 

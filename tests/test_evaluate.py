@@ -58,6 +58,7 @@ def test_metrics_on_known_reads_are_exact(tmp_path):
     assert by_format["standard"] == {
         "num_samples": 2,
         "sequence_accuracy": 0.5,
+        "sequence_accuracy_interval": [pytest.approx(0.0945, abs=1e-4), pytest.approx(0.9055, abs=1e-4)],
         "character_accuracy": pytest.approx(0.95, abs=1e-6),
     }
     assert by_format["delhi"]["character_accuracy"] == pytest.approx(0.9, abs=1e-6)
@@ -243,6 +244,11 @@ def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path)
     assert summary["loose"]["sequence_accuracy"] == pytest.approx(loose)
     assert summary["loose"]["points_below_clean"] == pytest.approx(100 * (clean - loose), abs=0.01)
     assert summary["night"]["num_samples"] == 6
+    # The plates the condition broke and fixed, counted from the two sets of reads directly.
+    broken = sum(c == t != r for c, r, t in zip(clean_reads, loose_reads, truths))
+    fixed = sum(r == t != c for c, r, t in zip(clean_reads, loose_reads, truths))
+    assert (summary["loose"]["plates_broken"], summary["loose"]["plates_fixed"]) == (broken, fixed)
+    assert broken + fixed > 0 and 0 < summary["loose"]["drop_p_value"] <= 1
     # The clean report is the plain one; each condition has its copy and its own report.
     assert json.loads((out / "metrics.json").read_text())["sequence_accuracy"] == pytest.approx(clean)
     copy = out / "conditions" / "loose"

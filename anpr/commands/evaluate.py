@@ -3,17 +3,18 @@
     anpr evaluate model.onnx --images-dir data/val/images --labels-file data/val/labels.txt
     python scripts/evaluate.py model.onnx ...                                  # the same
 
-Writes metrics.json (sequence/character accuracy, by plate format, by layout, the greedy
-reading's accuracy next to the decoder's, calibration error, accuracy at 80/90/95/100% coverage
-and the coverage at 99% accuracy, character confusions), predictions.tsv, coverage.png and
-worst_mistakes.png to --out, and prints a summary.
+Writes metrics.json (sequence accuracy with its 95% interval, character accuracy, by plate
+format, by layout, the greedy reading's accuracy next to the decoder's, calibration error,
+accuracy at 80/90/95/100% coverage and the coverage at 99% accuracy, character confusions),
+predictions.tsv, coverage.png and worst_mistakes.png to --out, and prints a summary.
 
     anpr evaluate model.onnx --images-dir crops/images --labels-file crops/labels.txt --conditions all
 
 also reads perturbed copies of the set, one per detector condition (anpr/perturb.py: loose and cut
 boxes, rotation, JPEG, night, 16 px, motion blur), and prints each condition's accuracy and its
-drop from the clean crops; conditions.json holds them, conditions.png shows the same plates under
-each condition, and --out/conditions/<name>/ holds each copy and its report.
+drop from the clean crops, with the plates it broke and fixed and whether that drop could be
+chance; conditions.json holds them, conditions.png shows the same plates under each condition,
+and --out/conditions/<name>/ holds each copy and its report.
 """
 
 from __future__ import annotations
@@ -116,12 +117,13 @@ def main(argv=None) -> int:
     table = Table(
         title=f"{args.model.name} on {args.labels_file.name} ({len(samples)} plates, {args.decoder} decoding)"
     )
-    columns = ["group", "plates", "sequence acc.", "character acc."] + (["greedy seq. acc."] if greedy else [])
-    for column in columns:
+    columns = ["group", "plates", "sequence acc.", "95% interval", "character acc."]
+    for column in columns + (["greedy seq. acc."] if greedy else []):
         table.add_column(column, justify="left" if column == "group" else "right")
 
     def row(name: str, m: dict, g: dict | None) -> None:
-        cells = [name, str(m["num_samples"]), f"{m['sequence_accuracy']:.2%}", f"{m['character_accuracy']:.2%}"]
+        seq = [f"{m['sequence_accuracy']:.2%}", _interval(m["sequence_accuracy_interval"])]
+        cells = [name, str(m["num_samples"]), *seq, f"{m['character_accuracy']:.2%}"]
         table.add_row(*cells, *([f"{g['sequence_accuracy']:.2%}"] if g else []))
 
     row("all", metrics, greedy)
@@ -144,6 +146,11 @@ def main(argv=None) -> int:
         "Expected calibration error: " + ", ".join(f"{name} {value:.3f}" for name, value in ece.items()),
         highlight=False,
     )
+    console.print(
+        "95% interval: where the accuracy on all such plates lies, given these (Wilson score); "
+        "differences inside it may be a few plates' luck",
+        highlight=False,
+    )
     if layouts_file:
         console.print(f"Layouts from {layouts_file}")
     if metrics["confusions"]:
@@ -157,6 +164,11 @@ def main(argv=None) -> int:
     for name, path in written.items():
         console.print(f"Wrote {name}: {path}", highlight=False)
     return 0
+
+
+def _interval(bounds: list[float]) -> str:
+    low, high = bounds
+    return f"{low:.1%}-{high:.1%}"
 
 
 def _write_sheet(sheet, path: Path) -> Path:
@@ -177,13 +189,28 @@ def _print_conditions(console, summary: dict, out: Path) -> Path:
 
     layouts = sorted({name for row in summary.values() for name in row["by_layout"]})
     table = Table(title="By detector condition (perturbed copies of the same crops)")
-    for column in ["condition", "plates", "sequence acc.", "points below clean", *layouts]:
+    columns = ["condition", "plates", "sequence acc.", "95% interval", "points below clean", "broken / fixed", "p"]
+    for column in [*columns, *layouts]:
         table.add_column(column, justify="left" if column == "condition" else "right")
     for condition, row in summary.items():
         by_layout = [f"{row['by_layout'][name]:.2%}" if name in row["by_layout"] else "" for name in layouts]
-        below = "" if condition == CLEAN else f"{row['points_below_clean']:.1f}"
-        table.add_row(condition, str(row["num_samples"]), f"{row['sequence_accuracy']:.2%}", below, *by_layout)
+        accuracy = [f"{row['sequence_accuracy']:.2%}", _interval(row["sequence_accuracy_interval"])]
+        change = (
+            ["", "", ""]
+            if condition == CLEAN
+            else [
+                f"{row['points_below_clean']:.1f}",
+                f"{row['plates_broken']} / {row['plates_fixed']}",
+                f"{row['drop_p_value']:.2g}",
+            ]
+        )
+        table.add_row(condition, str(row["num_samples"]), *accuracy, *change, *by_layout)
     console.print(table)
+    console.print(
+        "broken / fixed: plates read right clean and wrong under the condition, and the reverse; "
+        "p: the chance of a split at least that uneven if the condition made no difference (exact McNemar)",
+        highlight=False,
+    )
     path = out / "conditions.json"
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return path
