@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import albumentations as A
 import cv2
 import numpy as np
@@ -76,3 +79,18 @@ def test_profiles_without_source_transforms_add_none_and_the_training_set_gets_t
     datamodule.setup()
     assert datamodule.train_set.source_augment is not None
     assert datamodule.val_set.source_augment is None  # validation reads crops as they are
+
+
+def test_the_readme_profile_snippet_reaches_the_training_set(tmp_path, rec_dataset) -> None:
+    """The `source_transforms` YAML the README shows, in a user's own profile folder."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```yaml\n(source_transforms:.*?)```", readme, re.S).group(1)
+    (tmp_path / "augmentation").mkdir()
+    (tmp_path / "augmentation" / "mine.yaml").write_text("transforms: []\n" + snippet)
+    cfg = compose_train([f"hydra.searchpath=[file://{tmp_path}]", "augmentation=mine"])
+    (transform,) = cfg.data.source_augmentations
+    assert transform._target_ == "albumentations.SmallestMaxSize" and 16 in transform.max_size
+    datamodule = tiny_datamodule(*rec_dataset, source_augmentations=cfg.data.source_augmentations)
+    datamodule.setup()
+    heights = {datamodule.train_set.source_augment(np.zeros((60, 240, 3), np.uint8)).shape[0] for _ in range(40)}
+    assert heights - {60} and heights - {60} <= set(transform.max_size)  # some made small, to listed heights
