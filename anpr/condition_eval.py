@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from anpr.evaluation import Sample, evaluate, mistakes_grid
+from anpr.evaluation import Sample, evaluate, reads_sheet
 from anpr.perturb import perturb_dataset
 from anpr.significance import paired_change
 
 CLEAN = "clean"
-LABEL_WIDTH = 84  # the condition names' column in the sheet
 
 
 def evaluate_conditions(
@@ -91,15 +90,5 @@ def conditions_sheet(
 ) -> np.ndarray | None:
     """An RGB sheet: a row per condition, the same plates in every row, each as the model sees it
     (resized to its input) and captioned with its read (red with the truth when wrong)."""
-    import cv2
-
-    chosen = sheet_plates(results, count)
-    if not chosen:
-        return None
-    rows = []
-    for condition, (_, samples, images_dir) in results.items():
-        row = mistakes_grid([samples[i] for i in chosen], images_dir, size, columns=len(chosen))
-        label = np.full((row.shape[0], LABEL_WIDTH, 3), 255, np.uint8)
-        cv2.putText(label, condition, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        rows.append(np.concatenate([label, row], axis=1))
-    return np.concatenate(rows, axis=0)
+    rows = {condition: (samples, images_dir) for condition, (_, samples, images_dir) in results.items()}
+    return reads_sheet(rows, sheet_plates(results, count), size)

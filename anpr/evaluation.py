@@ -26,6 +26,7 @@ from anpr.significance import accuracy_interval
 OTHER_FORMAT = "other"  # the format bucket of truths the plate grammar does not accept
 UNKNOWN_LAYOUT = "unknown"
 TOP_CONFUSIONS = 20
+LABEL_WIDTH = 84  # the narrowest name column of a reads sheet
 
 
 @dataclass
@@ -242,6 +243,27 @@ def mistakes_grid(
     height, width = size
     crops = [cv2.resize(read_image(Path(images_dir) / s.record.image_name), (width, height)) for s in samples]
     return prediction_grid(np.stack(crops), [s.pred for s in samples], [s.truth for s in samples], columns)
+
+
+def reads_sheet(
+    rows: dict[str, tuple[Sequence[Sample], str | Path]], chosen: Sequence[int], size: tuple[int, int] = (48, 192)
+) -> np.ndarray | None:
+    """An RGB sheet of the same plates (``chosen`` indices) read several ways, a named row each
+    (a condition, a model): each crop as the model sees it, captioned with that row's read."""
+    import cv2
+
+    if not chosen:
+        return None
+    label_width = max(
+        LABEL_WIDTH, *(cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] + 8 for name in rows)
+    )
+    drawn = []
+    for name, (samples, images_dir) in rows.items():
+        row = mistakes_grid([samples[i] for i in chosen], images_dir, size, columns=len(chosen))
+        label = np.full((row.shape[0], label_width, 3), 255, np.uint8)
+        cv2.putText(label, name, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        drawn.append(np.concatenate([label, row], axis=1))
+    return np.concatenate(drawn, axis=0)
 
 
 def write_report(

@@ -9,9 +9,8 @@ import cv2
 import pytest
 from helpers import script_main, tiny_model_files, write_rec_dataset
 
-from anpr.condition_eval import LABEL_WIDTH
 from anpr.data.labels import DatasetError
-from anpr.evaluation import align, confusions, evaluate, summarize, write_report
+from anpr.evaluation import LABEL_WIDTH, align, confusions, evaluate, summarize, write_report
 from anpr.inference import PlateRead, PlateReader
 
 TRUTHS = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "XX"]

@@ -15,6 +15,11 @@ boxes, rotation, JPEG, night, 16 px, motion blur), and prints each condition's a
 drop from the clean crops, with the plates it broke and fixed and whether that drop could be
 chance; conditions.json holds them, conditions.png shows the same plates under each condition,
 and --out/conditions/<name>/ holds each copy and its report.
+
+    anpr evaluate finetuned.ckpt --images-dir crops/images --labels-file crops/labels.txt --compare pretrained
+
+also reads the set with a second model and prints the plates only one of the two reads, with the
+chance of such a split if they read equally well; comparison.json and comparison.png hold them.
 """
 
 from __future__ import annotations
@@ -56,8 +61,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help=f"also read perturbed copies of the set: {', '.join(CONDITIONS)}, or all",
     )
     p.add_argument("--perturb-seed", type=int, default=0, help="seed of the perturbed copies (--conditions)")
+    p.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="OTHER_MODEL",
+        help="also read the set with a second model and report the plates only one of them reads",
+    )
     add_decoding_arguments(p, review=False)
     args = p.parse_args(argv)
+    if args.compare and args.conditions:
+        p.error("--compare reads the clean set only: run --conditions in a separate evaluation")
     if args.conditions:
         args.conditions = list(CONDITIONS) if "all" in args.conditions else list(dict.fromkeys(args.conditions))
     return args
@@ -100,6 +114,11 @@ def main(argv=None) -> int:
                     reader, *read_set, args.batch_size, on_progress=lambda n: progress.advance(task, n)
                 )
                 results = {CLEAN: (metrics, samples, args.images_dir)}
+            if args.compare:
+                other = PlateReader.from_path(args.compare, threads=args.threads, **decoding_options(args))
+                _, other_samples = evaluate(
+                    other, *read_set, args.batch_size, on_progress=lambda n: progress.advance(task, n)
+                )
     except (CheckpointError, DatasetError, GrammarError, OSError) as e:
         report_error(str(e))
         return 2
@@ -161,9 +180,62 @@ def main(argv=None) -> int:
         sheet = conditions_sheet(results)
         if sheet is not None:
             written["conditions_sheet"] = _write_sheet(sheet, out / "conditions.png")
+    if args.compare:
+        written.update(_print_comparison(console, args, samples, other_samples, out))
     for name, path in written.items():
         console.print(f"Wrote {name}: {path}", highlight=False)
     return 0
+
+
+def _print_comparison(console, args: argparse.Namespace, first: list, second: list, out: Path) -> dict[str, Path]:
+    """The two models side by side on the same plates: ``comparison.json`` and ``comparison.png``."""
+    import json
+
+    from rich.table import Table
+
+    from anpr.evaluation import reads_sheet
+    from anpr.model_comparison import compare_reads, differing_plates
+
+    names = [args.model.name, args.compare.name]
+    if names[0] == names[1]:
+        names = [str(args.model), str(args.compare)]
+    comparison = {"first": str(args.model), "second": str(args.compare), **compare_reads(first, second)}
+    table = Table(title=f"{names[1]} against {names[0]} on the same {comparison['num_samples']} plates")
+    columns = ["group", "plates", names[0], names[1], "points gained", f"only {names[0]}", f"only {names[1]}", "p"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "group" else "right")
+    groups = {"all": comparison, **{f"layout: {k}": v for k, v in comparison["by_layout"].items()}}
+    for group, m in groups.items():
+        table.add_row(
+            group,
+            str(m["num_samples"]),
+            f"{m['first_sequence_accuracy']:.2%}",
+            f"{m['second_sequence_accuracy']:.2%}",
+            f"{m['points_gained']:+.1f}",
+            str(m["only_first"]),
+            str(m["only_second"]),
+            f"{m['p_value']:.2g}",
+        )
+    console.print(table)
+    console.print(
+        "only X: plates that model reads right and the other wrong; p: the chance of a split at least "
+        "that uneven if the two read equally well (exact McNemar)",
+        highlight=False,
+    )
+    for plate in comparison["plates"][:20]:
+        console.print(
+            f"  {plate['image']}: truth {plate['truth']}, {names[0]} {plate['first'] or '∅'}, "
+            f"{names[1]} {plate['second'] or '∅'}",
+            highlight=False,
+        )
+    written = {"comparison": out / "comparison.json"}
+    written["comparison"].write_text(json.dumps(comparison, indent=2) + "\n", encoding="utf-8")
+    sheet = reads_sheet(
+        {names[0]: (first, args.images_dir), names[1]: (second, args.images_dir)}, differing_plates(first, second)
+    )
+    if sheet is not None:
+        written["comparison_sheet"] = _write_sheet(sheet, out / "comparison.png")
+    return written
 
 
 def _interval(bounds: list[float]) -> str:
