@@ -30,16 +30,21 @@ def evaluate_conditions(
     seed: int = 0,
     batch_size: int = 64,
     on_progress: Callable[[int], Any] | None = None,
+    write_copies: bool = True,
 ) -> dict[str, tuple[dict[str, Any], list[Sample], Path]]:
     """``{condition: (metrics, samples, images_dir)}``, ``clean`` first, then ``conditions`` in order.
 
     The perturbed copies go to ``work_dir/<condition>/`` (:func:`anpr.perturb.perturb_dataset`);
     ``images_dir`` in each entry is where that condition's images are, for the mistakes grid.
+    ``write_copies=False`` reads the copies an earlier call wrote there (a second model).
     """
     results = {
         CLEAN: (*evaluate(reader, images_dir, labels_file, layouts_file, batch_size, on_progress), Path(images_dir))
     }
-    folders = perturb_dataset(images_dir, labels_file, work_dir, list(conditions), layouts_file, seed)
+    if write_copies:
+        folders = perturb_dataset(images_dir, labels_file, work_dir, list(conditions), layouts_file, seed)
+    else:
+        folders = [Path(work_dir) / condition for condition in conditions]
     for condition, folder in zip(conditions, folders):
         layouts = folder / "layout.tsv" if layouts_file else None
         metrics, samples = evaluate(reader, folder / "images", folder / "labels.txt", layouts, batch_size, on_progress)

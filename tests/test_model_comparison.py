@@ -53,15 +53,20 @@ def test_reads_of_other_plates_are_refused() -> None:
         compare_reads(first, first[::-1])
 
 
-def test_evaluate_compare_reports_the_second_model_against_the_first(tmp_path) -> None:
-    checkpoint, _, _, _ = tiny_model_files()
+def moved_copy(checkpoint: Path, path: Path) -> Path:
+    """The checkpoint with its classifier's weights moved: a second model that reads otherwise."""
     net, info = load_checkpoint(checkpoint)
     torch.manual_seed(3)
     with torch.no_grad():
         net.classifier.weight.add_(torch.randn_like(net.classifier.weight))
-    other = tmp_path / "other.ckpt"
     state = {f"net.{k}": v for k, v in net.state_dict().items()}
-    torch.save({"state_dict": state, "anpr": {**info.contract.to_dict(), "model": dict(info.model)}}, other)
+    torch.save({"state_dict": state, "anpr": {**info.contract.to_dict(), "model": dict(info.model)}}, path)
+    return path
+
+
+def test_evaluate_compare_reports_the_second_model_against_the_first(tmp_path) -> None:
+    checkpoint, _, _, _ = tiny_model_files()
+    other = moved_copy(checkpoint, tmp_path / "other.ckpt")
 
     images_dir, labels_file = write_rec_dataset(tmp_path / "set", TRUTHS)
     names = sorted(p.name for p in images_dir.iterdir())
@@ -89,9 +94,28 @@ def test_evaluate_compare_reports_the_second_model_against_the_first(tmp_path) -
     assert sheet.shape[1] > (only_first + only_second) * (192 + 4)  # a column per differing plate
 
 
-def test_compare_with_conditions_is_a_usage_error(tmp_path) -> None:
-    checkpoint, _, images_dir, labels_file = tiny_model_files()
-    args = [str(checkpoint), "--images-dir", str(images_dir), "--labels-file", str(labels_file)]
-    with pytest.raises(SystemExit) as exit_:
-        script_main("evaluate")([*args, "--compare", str(checkpoint), "--conditions", "loose"])
-    assert exit_.value.code == 2
+def test_compare_with_conditions_pairs_the_reads_of_each_perturbed_copy(tmp_path) -> None:
+    from anpr.perturb import perturb_dataset
+
+    checkpoint, _, _, _ = tiny_model_files()
+    other = moved_copy(checkpoint, tmp_path / "other.ckpt")
+    images_dir, labels_file = write_rec_dataset(tmp_path / "set", TRUTHS)
+    names = sorted(p.name for p in images_dir.iterdir())
+    (loose,) = perturb_dataset(images_dir, labels_file, tmp_path / "own", ["loose"])
+    first_reads = [r.text for r in PlateReader.from_path(checkpoint).read([loose / "images" / n for n in names])]
+    second_reads = [r.text for r in PlateReader.from_path(other).read([loose / "images" / n for n in names])]
+    truths = [first_reads[0], first_reads[1], second_reads[2], second_reads[3], TRUTHS[4], TRUTHS[5]]
+    truths = [t or text for t, text in zip(truths, TRUTHS)]
+    labels_file.write_text("".join(f"{n}\t{t}\n" for n, t in zip(names, truths)))
+    out = tmp_path / "report"
+    args = [str(checkpoint), "--images-dir", str(images_dir), "--labels-file", str(labels_file), "--out", str(out)]
+    assert script_main("evaluate")([*args, "--compare", str(other), "--conditions", "loose"]) == 0
+
+    comparison = json.loads((out / "comparison.json").read_text())
+    assert list(comparison["by_condition"]) == ["clean", "loose"]
+    on_loose = comparison["by_condition"]["loose"]
+    only_first = sum(a == t != b for a, b, t in zip(first_reads, second_reads, truths))
+    only_second = sum(b == t != a for a, b, t in zip(first_reads, second_reads, truths))
+    assert only_first + only_second > 0
+    assert (on_loose["only_first"], on_loose["only_second"]) == (only_first, only_second)
+    assert comparison["only_first"] == comparison["by_condition"]["clean"]["only_first"]  # the top level is clean

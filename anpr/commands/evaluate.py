@@ -19,7 +19,8 @@ and --out/conditions/<name>/ holds each copy and its report.
     anpr evaluate finetuned.ckpt --images-dir crops/images --labels-file crops/labels.txt --compare pretrained
 
 also reads the set with a second model and prints the plates only one of the two reads, with the
-chance of such a split if they read equally well; comparison.json and comparison.png hold them.
+chance of such a split if they read equally well (with --conditions: under each condition);
+comparison.json and comparison.png hold them.
 """
 
 from __future__ import annotations
@@ -70,8 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     add_decoding_arguments(p, review=False)
     args = p.parse_args(argv)
-    if args.compare and args.conditions:
-        p.error("--compare reads the clean set only: run --conditions in a separate evaluation")
     if args.conditions:
         args.conditions = list(CONDITIONS) if "all" in args.conditions else list(dict.fromkeys(args.conditions))
     return args
@@ -116,8 +115,14 @@ def main(argv=None) -> int:
                 results = {CLEAN: (metrics, samples, args.images_dir)}
             if args.compare:
                 other = PlateReader.from_path(args.compare, threads=args.threads, **decoding_options(args))
-                _, other_samples = evaluate(
-                    other, *read_set, args.batch_size, on_progress=lambda n: progress.advance(task, n)
+                other_results = evaluate_conditions(
+                    other,
+                    *read_set,
+                    args.conditions or [],
+                    out / "conditions",
+                    batch_size=args.batch_size,
+                    on_progress=lambda n: progress.advance(task, n),
+                    write_copies=False,  # the first model's copies, read as they are
                 )
     except (CheckpointError, DatasetError, GrammarError, OSError) as e:
         report_error(str(e))
@@ -181,30 +186,40 @@ def main(argv=None) -> int:
         if sheet is not None:
             written["conditions_sheet"] = _write_sheet(sheet, out / "conditions.png")
     if args.compare:
-        written.update(_print_comparison(console, args, samples, other_samples, out))
+        pairs = {c: (results[c][1], other_results[c][1], results[c][2]) for c in results}
+        written.update(_print_comparison(console, args, pairs, out))
     for name, path in written.items():
         console.print(f"Wrote {name}: {path}", highlight=False)
     return 0
 
 
-def _print_comparison(console, args: argparse.Namespace, first: list, second: list, out: Path) -> dict[str, Path]:
-    """The two models side by side on the same plates: ``comparison.json`` and ``comparison.png``."""
+def _print_comparison(console, args: argparse.Namespace, pairs: dict, out: Path) -> dict[str, Path]:
+    """The two models side by side on the same plates (``pairs``: condition -> both models' reads
+    and the images): ``comparison.json`` and ``comparison.png`` (the clean crops)."""
     import json
 
     from rich.table import Table
 
+    from anpr.condition_eval import CLEAN
     from anpr.evaluation import reads_sheet
     from anpr.model_comparison import compare_reads, differing_plates
 
     names = [args.model.name, args.compare.name]
     if names[0] == names[1]:
         names = [str(args.model), str(args.compare)]
-    comparison = {"first": str(args.model), "second": str(args.compare), **compare_reads(first, second)}
-    table = Table(title=f"{names[1]} against {names[0]} on the same {comparison['num_samples']} plates")
-    columns = ["group", "plates", names[0], names[1], "points gained", f"only {names[0]}", f"only {names[1]}", "p"]
+    by_condition = {condition: compare_reads(first, second) for condition, (first, second, _) in pairs.items()}
+    clean = by_condition[CLEAN]
+    comparison = {"first": str(args.model), "second": str(args.compare), **clean}
+    if len(by_condition) > 1:
+        comparison["by_condition"] = by_condition
+        groups = by_condition
+    else:
+        groups = {"all": clean, **{f"layout: {k}": v for k, v in clean["by_layout"].items()}}
+    table = Table(title=f"{names[1]} against {names[0]} on the same {clean['num_samples']} plates")
+    first_column = "condition" if "by_condition" in comparison else "group"
+    columns = [first_column, "plates", *names, "points gained", f"only {names[0]}", f"only {names[1]}", "p"]
     for column in columns:
-        table.add_column(column, justify="left" if column == "group" else "right")
-    groups = {"all": comparison, **{f"layout: {k}": v for k, v in comparison["by_layout"].items()}}
+        table.add_column(column, justify="left" if column == first_column else "right")
     for group, m in groups.items():
         table.add_row(
             group,
@@ -222,7 +237,7 @@ def _print_comparison(console, args: argparse.Namespace, first: list, second: li
         "that uneven if the two read equally well (exact McNemar)",
         highlight=False,
     )
-    for plate in comparison["plates"][:20]:
+    for plate in clean["plates"][:20]:
         console.print(
             f"  {plate['image']}: truth {plate['truth']}, {names[0]} {plate['first'] or '∅'}, "
             f"{names[1]} {plate['second'] or '∅'}",
@@ -230,8 +245,9 @@ def _print_comparison(console, args: argparse.Namespace, first: list, second: li
         )
     written = {"comparison": out / "comparison.json"}
     written["comparison"].write_text(json.dumps(comparison, indent=2) + "\n", encoding="utf-8")
+    first, second, images_dir = pairs[CLEAN]
     sheet = reads_sheet(
-        {names[0]: (first, args.images_dir), names[1]: (second, args.images_dir)}, differing_plates(first, second)
+        {names[0]: (first, images_dir), names[1]: (second, images_dir)}, differing_plates(first, second)
     )
     if sheet is not None:
         written["comparison_sheet"] = _write_sheet(sheet, out / "comparison.png")
