@@ -260,7 +260,7 @@ def _interval(bounds: list[float]) -> str:
 
 
 def _write_sheet(sheet, path: Path) -> Path:
-    """The sheet of plates under each condition, as a PNG."""
+    """A sheet of reads (conditions.png, comparison.png), as a PNG."""
     import cv2
 
     cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
