@@ -154,7 +154,7 @@ class PlateContract:
 def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
     """A training config's contract: the charset, grammar and normalization it sets, the input
     size of its model, and the CTC time steps of the network that model config builds."""
-    from anpr.config import to_plain
+    from anpr.config.compose import to_plain
     from anpr.models.factory import build_model
 
     model = to_plain(cfg["model"])

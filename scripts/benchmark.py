@@ -1,6 +1,6 @@
 """Inference and training benchmarks as Markdown tables: see anpr/commands/benchmark.py (also `anpr benchmark`)."""
 
-from anpr.commands.benchmark import main
+from anpr.cli.benchmark import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

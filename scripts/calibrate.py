@@ -1,6 +1,6 @@
 """Fit a model's confidence temperature: see anpr/commands/calibrate.py (also `anpr calibrate`)."""
 
-from anpr.commands.calibrate import main
+from anpr.cli.calibrate import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

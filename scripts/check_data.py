@@ -1,6 +1,6 @@
 """Check a rec-format plate dataset before training: see anpr/commands/check.py (also `anpr check`)."""
 
-from anpr.commands.check import main
+from anpr.cli.check import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Evaluate a model on a labelled plate set: see anpr/commands/evaluate.py (also `anpr evaluate`)."""
 
-from anpr.commands.evaluate import main
+from anpr.cli.evaluate import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

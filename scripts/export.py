@@ -1,6 +1,6 @@
 """Export a checkpoint to ONNX (optionally int8): see anpr/commands/export.py (also `anpr export`)."""
 
-from anpr.commands.export import main
+from anpr.cli.export import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Blend a fine-tune with its start: see anpr/commands/interpolate.py (also `anpr interpolate`)."""
 
-from anpr.commands.interpolate import main
+from anpr.cli.interpolate import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

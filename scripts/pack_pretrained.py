@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from anpr.pretrained.pack import pack
+from anpr.export.pack import pack
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,6 @@
 """Perturbed copies of a labelled crop set: see anpr/commands/perturb.py (also `anpr perturb`)."""
 
-from anpr.commands.perturb import main
+from anpr.cli.perturb import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

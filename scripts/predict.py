@@ -1,6 +1,6 @@
 """Read number plates from images: see anpr/commands/predict.py (also `anpr predict`)."""
 
-from anpr.commands.predict import main
+from anpr.cli.predict import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

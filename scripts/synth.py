@@ -1,6 +1,6 @@
 """Write synthetic plates or a preview sheet: see anpr/commands/synth.py (also `anpr synth`)."""
 
-from anpr.commands.synth import main
+from anpr.cli.synth import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,7 +6,7 @@ before, whichever copy of the package is installed.
 
 from pathlib import Path
 
-from anpr.commands.train import main
+from anpr.cli.train import main
 
 if __name__ == "__main__":
     raise SystemExit(main(conf_dir=Path(__file__).resolve().parents[1] / "conf"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import random_plate_texts, write_rec_dataset
 
-from anpr.config import register_resolvers
+from anpr.config.compose import register_resolvers
 
 register_resolvers()
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from anpr.config import compose_train
+from anpr.config.compose import compose_train
 from anpr.data.augment import Augmenter
 from anpr.data.synth import PlateSynthesizer
 

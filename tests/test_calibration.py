@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from helpers import script_main, tiny_model_files
 
-from anpr.calibration import fit_temperature, mean_nll, write_calibration
 from anpr.decoding import PlateDecoder
+from anpr.evaluate.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
+from anpr.export.calibration import fit_temperature, mean_nll, write_calibration
 from anpr.inference import PlateReader
-from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
 
 
 def test_fit_recovers_the_temperature_that_made_logits_overconfident():

@@ -23,7 +23,7 @@ def broken(tmp_path: Path):
 
 
 def load_script():
-    return importlib.import_module("anpr.commands.check")
+    return importlib.import_module("anpr.cli.check")
 
 
 def test_checker_finds_exactly_the_broken_lines(broken) -> None:

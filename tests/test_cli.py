@@ -10,8 +10,8 @@ import cv2
 import pytest
 from helpers import ROOT, compose_train
 
-from anpr.cli import COMMANDS
-from anpr.commands import train as train_command
+from anpr.cli import train as train_command
+from anpr.cli.main import COMMANDS
 
 SCRIPTS = {
     "train": "train",
@@ -77,7 +77,7 @@ def test_predict_reads_a_plate_with_the_shipped_model(plate_png: Path) -> None:
 
 def test_predict_does_not_load_lightning_or_hydra(plate_png: Path) -> None:
     code = (
-        "import sys\nfrom anpr.cli import main\n"
+        "import sys\nfrom anpr.cli.main import main\n"
         f"assert main(['predict', 'pretrained', {str(plate_png)!r}, '--json', '--threads', '1']) == 0\n"
         "print(sorted(m for m in ('lightning', 'hydra') if m in sys.modules))\n"
     )
@@ -141,7 +141,7 @@ def test_ddp_ranks_rerun_a_command_that_trains(started_as: str, tmp_path: Path, 
     if started_as == "python scripts/train.py":  # re-run as before
         assert command[:3] == [sys.executable, str(script), "preset=speed"]
     else:
-        assert command[:4] == [sys.executable, "-m", "anpr.commands.train", "preset=speed"]
+        assert command[:4] == [sys.executable, "-m", "anpr.cli.train", "preset=speed"]
     assert sys.argv[0] == argv0 and main_module.__spec__ is spec  # put back afterwards
 
 

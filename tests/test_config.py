@@ -8,9 +8,9 @@ import pytest
 from helpers import compose_train
 from hydra.utils import instantiate
 
-from anpr.config import accumulation, micro_batch
+from anpr.config.compose import accumulation, micro_batch
 from anpr.contract import contract_from_config
-from anpr.training import build_data
+from anpr.train.run import build_data
 
 PRESETS = {"speed": (128, 50, 10000), "balanced": (96, 100, None), "accuracy": (64, 200, None)}
 HARDWARE = {
@@ -109,11 +109,11 @@ def test_overrides_reach_their_groups() -> None:
 def test_cpu_bf16_needs_both_the_request_and_native_support(monkeypatch, asked, native, expected) -> None:
     import torch
 
-    import anpr.config
+    import anpr.config.compose
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(anpr.config, "cpu_runs_bf16_fast", lambda: native)
-    assert anpr.config.auto_precision(asked) == expected
+    monkeypatch.setattr(anpr.config.compose, "cpu_runs_bf16_fast", lambda: native)
+    assert anpr.config.compose.auto_precision(asked) == expected
 
 
 def test_only_the_demo_asks_for_cpu_bf16() -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from helpers import TINY_CONTRACT, TINY_NET, random_plate_texts, tiny_datamodule, write_rec_dataset
 
-from anpr.module import PlateRecognitionModule
+from anpr.train.module import PlateRecognitionModule
 
 
 class NaNOnBatches(PlateRecognitionModule):

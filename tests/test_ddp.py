@@ -13,8 +13,8 @@ from helpers import ROOT, compose_train, random_plate_texts, run_script, tiny_da
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
-from anpr.distributed import per_process_batching, unpadded_validation
-from anpr.module import PlateRecognitionModule
+from anpr.train.distributed import per_process_batching, unpadded_validation
+from anpr.train.module import PlateRecognitionModule
 
 
 def test_multigpu_profile_is_ddp_on_every_gpu_with_sync_batchnorm() -> None:

@@ -6,7 +6,7 @@ import torch
 from helpers import TINY_MODEL, compose_train
 
 from anpr.contract import contract_from_config
-from anpr.training import build_data, build_module
+from anpr.train.run import build_data, build_module
 
 
 def configured_module(rec_dataset, augmentation: str):

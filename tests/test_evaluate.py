@@ -10,7 +10,7 @@ import pytest
 from helpers import script_main, tiny_model_files, write_rec_dataset
 
 from anpr.data.labels import DatasetError
-from anpr.evaluation import LABEL_WIDTH, align, confusions, evaluate, summarize, write_report
+from anpr.evaluate.report import LABEL_WIDTH, align, confusions, evaluate, summarize, write_report
 from anpr.inference import PlateRead, PlateReader
 
 TRUTHS = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "XX"]
@@ -86,7 +86,7 @@ def test_metrics_on_known_reads_are_exact(tmp_path):
 
 def test_without_layouts_there_is_no_layout_breakdown():
     from anpr.data.labels import LabelRecord
-    from anpr.evaluation import Sample
+    from anpr.evaluate.report import Sample
 
     samples = [Sample(LabelRecord("l", i + 1, f"{i}.png", t), p, 1.0) for i, (t, p) in enumerate(zip(TRUTHS, PREDS))]
     assert summarize(samples)["by_layout"] == {}
@@ -216,7 +216,7 @@ def test_feature_breakdown_counts_one_digit_districts_and_the_layouts_file_tags(
 
 
 def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path):
-    from anpr.perturb import perturb_dataset
+    from anpr.evaluate.perturb import perturb_dataset
 
     checkpoint, _, _, _ = tiny_model_files()
     texts = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "TN01A1", "KA05MN4321"]
@@ -262,9 +262,9 @@ def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path)
 
 
 def test_the_sheet_shows_first_the_plates_a_condition_breaks():
-    from anpr.condition_eval import sheet_plates
     from anpr.data.labels import LabelRecord
-    from anpr.evaluation import Sample
+    from anpr.evaluate.conditions import sheet_plates
+    from anpr.evaluate.report import Sample
 
     def reads(*preds):
         truths = ["KL07AB1234", "MH12DE1433", "DL4CAF1234"]

@@ -9,9 +9,8 @@ import onnx
 import pytest
 from helpers import script_main, tiny_model_files
 
-from anpr.export import read_metadata
-from anpr.inference import PlateReader, load_checkpoint
-from anpr.inference.quantize import (
+from anpr.export.onnx_export import read_metadata
+from anpr.export.quantize import (
     META_QUANTIZATION,
     Measurement,
     build_int8,
@@ -19,6 +18,7 @@ from anpr.inference.quantize import (
     plate_batch,
     quantize_static_int8,
 )
+from anpr.inference import PlateReader, load_checkpoint
 
 
 def test_export_script_writes_a_self_describing_onnx_and_checks_parity(tmp_path, capsys):
@@ -92,7 +92,7 @@ def test_choose_int8_needs_speed_at_both_batch_sizes_and_kept_accuracy():
 
 
 def test_int8_file_is_only_written_when_chosen_or_forced(tmp_path, monkeypatch):
-    import anpr.inference.quantize as quantize
+    import anpr.export.quantize as quantize
 
     _, onnx_path, _, _ = tiny_model_files()
     info = PlateReader.from_path(onnx_path).info
@@ -108,7 +108,7 @@ def test_int8_file_is_only_written_when_chosen_or_forced(tmp_path, monkeypatch):
 def test_export_refuses_old_opsets(tmp_path):
     checkpoint, _, _, _ = tiny_model_files()
     net, info = load_checkpoint(checkpoint)
-    from anpr.export import export_onnx
+    from anpr.export.onnx_export import export_onnx
 
     with pytest.raises(ValueError, match="opset"):
         export_onnx(net, info, tmp_path / "old.onnx", opset=13)

@@ -12,7 +12,7 @@ import torch
 from helpers import MODEL_FILES_CONTRACT, draw_plate, tiny_datamodule, tiny_model_files
 
 from anpr.data.images import DeviceNormalize
-from anpr.export import read_metadata
+from anpr.export.onnx_export import read_metadata
 from anpr.inference import CheckpointError, PlateRead, PlateReader, UnsafeCheckpointError
 from anpr.inference.sources import sample_plates
 

@@ -17,8 +17,8 @@ from helpers import (
     write_rec_dataset,
 )
 
-from anpr.initial_weights import load_initial_weights
 from anpr.models.factory import build_model
+from anpr.train.initial_weights import load_initial_weights
 
 MODEL = TINY_NET
 PREPROCESSING = TINY_CONTRACT.preprocessing
@@ -104,9 +104,9 @@ def test_train_script_starts_a_new_run_from_another_runs_weights(tmp_path: Path)
 def test_a_run_from_trained_weights_has_no_alignment_guide() -> None:
     """The guide is for a fresh network on the CTC plateau; started from trained weights it would
     pull the reads towards its own rows, whatever rows the weights learnt."""
-    from anpr.config import compose_train
-    from anpr.losses import alignment_weight
-    from anpr.training import build_module
+    from anpr.config.compose import compose_train
+    from anpr.train.losses import alignment_weight
+    from anpr.train.run import build_module
 
     fresh = build_module(compose_train(), TINY_CONTRACT.with_time_steps(48))
     assert alignment_weight(0, **fresh.hparams.alignment) > 0

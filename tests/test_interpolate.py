@@ -7,7 +7,7 @@ import torch
 from helpers.models import MODEL_FILES_CONTRACT, TINY_NET, script_main, tiny_model_files
 
 from anpr.inference import load_checkpoint
-from anpr.interpolation import InterpolationError, blend_states
+from anpr.train.interpolation import InterpolationError, blend_states
 
 interpolate = script_main("interpolate")
 

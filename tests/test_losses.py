@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from anpr.losses import plate_ctc_loss
+from anpr.train.losses import plate_ctc_loss
 
 
 def batch(seed: int = 0):
@@ -51,7 +51,7 @@ def test_gamma_zero_is_plain_ctc_and_an_unknown_loss_is_refused() -> None:
 
 
 def test_alignment_loss_is_the_cross_entropy_at_the_step_under_each_character() -> None:
-    from anpr.losses import alignment_loss
+    from anpr.train.losses import alignment_loss
 
     log_probs = torch.randn(2, 8, 5).log_softmax(-1)  # 2 rows x 4 columns
     targets = torch.tensor([1, 2, 3, 4, 1])  # plate 0: "12" one line; plate 1: "34" over "1"
@@ -67,7 +67,7 @@ def test_alignment_loss_is_the_cross_entropy_at_the_step_under_each_character() 
 
 
 def test_alignment_loss_skips_unknown_positions_and_two_line_plates_on_one_row() -> None:
-    from anpr.losses import alignment_loss
+    from anpr.train.losses import alignment_loss
 
     log_probs = torch.randn(2, 4, 5).log_softmax(-1)
     targets, lengths = torch.tensor([1, 2, 3, 4, 1]), torch.tensor([2, 3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from anpr.metrics import CharacterAccuracy, SequenceAccuracy
+from anpr.evaluate.metrics import CharacterAccuracy, SequenceAccuracy
 
 
 def char_acc(preds, targets) -> float:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from anpr.config import CONF_DIR
+from anpr.config.compose import CONF_DIR
 from anpr.models import CRNN
 from anpr.models.factory import build_model
 

@@ -11,9 +11,9 @@ import torch
 from helpers import script_main, tiny_model_files, write_rec_dataset
 
 from anpr.data.labels import LabelRecord
-from anpr.evaluation import Sample
+from anpr.evaluate.comparison import compare_reads, differing_plates
+from anpr.evaluate.report import Sample
 from anpr.inference import PlateReader, load_checkpoint
-from anpr.model_comparison import compare_reads, differing_plates
 
 TRUTHS = ["KL07AB1234", "MH12DE1433", "DL4CAF1234", "22BH1234AA", "TN01A1", "KA05MN4321"]
 LAYOUTS = ["one-line", "one-line", "two-line", "two-line", "one-line", "two-line"]
@@ -95,7 +95,7 @@ def test_evaluate_compare_reports_the_second_model_against_the_first(tmp_path) -
 
 
 def test_compare_with_conditions_pairs_the_reads_of_each_perturbed_copy(tmp_path) -> None:
-    from anpr.perturb import perturb_dataset
+    from anpr.evaluate.perturb import perturb_dataset
 
     checkpoint, _, _, _ = tiny_model_files()
     other = moved_copy(checkpoint, tmp_path / "other.ckpt")

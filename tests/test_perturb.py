@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from helpers import random_plate_texts, write_rec_dataset
 
-from anpr.commands.perturb import main as perturb_main
-from anpr.perturb import CONDITIONS, perturb_dataset
+from anpr.cli.perturb import main as perturb_main
+from anpr.evaluate.perturb import CONDITIONS, perturb_dataset
 
 
 @pytest.fixture

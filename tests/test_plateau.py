@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from anpr.charset import Charset
-from anpr.plateau import METRIC, PlateauExit
+from anpr.train.plateau import METRIC, PlateauExit
 
 CHARSET = Charset("AB12")
 
@@ -79,7 +79,7 @@ def test_bad_window_or_threshold_is_refused() -> None:
 
 
 def test_alignment_guide_fades_linearly_to_nothing() -> None:
-    from anpr.losses import alignment_weight
+    from anpr.train.losses import alignment_weight
 
     assert [alignment_weight(step, 2.0, 100) for step in (0, 50, 100, 150)] == [2.0, 1.0, 0.0, 0.0]
     assert alignment_weight(0, 2.0, 0) == alignment_weight(0, 0.0, 100) == 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anpr.significance import accuracy_interval, paired_change
+from anpr.evaluate.significance import accuracy_interval, paired_change
 
 
 def test_the_interval_holds_the_accuracy_and_narrows_with_more_plates() -> None:

@@ -12,7 +12,7 @@ import pytest
 from helpers import TINY_CONTRACT, tiny_datamodule, write_rec_dataset
 
 from anpr.charset import Charset
-from anpr.config import compose_train
+from anpr.config.compose import compose_train
 from anpr.data.augment import Augmenter
 from anpr.data.dataset import PlateDataset
 from anpr.data.images import read_image

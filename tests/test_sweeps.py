@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from anpr.hparams import HPARAMS_METRICS
+from anpr.train.hparams import HPARAMS_METRICS
 
 TRAIN = str(ROOT / "scripts" / "train.py")
 

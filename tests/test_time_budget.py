@@ -8,7 +8,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Timer
 
-from anpr.time_budget import FitScheduleToTime, epochs_that_fit, shorten_one_cycle
+from anpr.train.time_budget import FitScheduleToTime, epochs_that_fit, shorten_one_cycle
 
 
 def one_cycle(total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:

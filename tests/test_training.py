@@ -24,8 +24,8 @@ from helpers import (
 )
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from anpr.module import PlateRecognitionModule
-from anpr.plateau import PlateauExit
+from anpr.train.module import PlateRecognitionModule
+from anpr.train.plateau import PlateauExit
 
 OVERFIT_MODEL = {  # TINY_NET, wide enough to learn 32 plates by heart in a few hundred steps
     **TINY_NET,
@@ -239,7 +239,7 @@ def test_a_layout_missing_from_the_set_is_not_reported_and_not_warned_about(tmp_
 
 def test_resuming_a_run_that_early_stopping_ended_says_it_is_finished(tmp_path: Path) -> None:
     from anpr.errors import ConfigError
-    from anpr.training import refuse_finished_run
+    from anpr.train.run import refuse_finished_run
 
     key = "EarlyStopping{'monitor': 'val/seq_acc', 'mode': 'max'}"
     running, finished = tmp_path / "running.ckpt", tmp_path / "finished.ckpt"

@@ -22,7 +22,7 @@ import numpy as np
 from anpr.bench.system import load_note, system_info
 from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
-from anpr.config import CONF_DIR, compose_train
+from anpr.config.compose import CONF_DIR, compose_train
 from anpr.contract import contract_from_config
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
@@ -189,8 +189,8 @@ def run_infer(
     """Time every model on every runtime; see the module docstring."""
     import torch
 
-    from anpr.export import export_onnx
-    from anpr.inference.quantize import CALIBRATION_SEED, EVAL_SEED, plate_batch, quantize_static_int8
+    from anpr.export.onnx_export import export_onnx
+    from anpr.export.quantize import CALIBRATION_SEED, EVAL_SEED, plate_batch, quantize_static_int8
 
     settings = settings or InferSettings()
     system = system_info(settings.threads, ("torch", "onnxruntime", "onnx"))  # before our own work starts

@@ -1,7 +1,7 @@
 """How many optimizer steps training spends on the CTC plateau, over seeds and variants.
 
 Each run is ``scripts/train.py`` with the variant's overrides and a seed, stopped by
-:class:`anpr.plateau.PlateauExit` as soon as the model reads plates (or after ``give_up_after``
+:class:`anpr.train.plateau.PlateauExit` as soon as the model reads plates (or after ``give_up_after``
 steps), so the learning-rate schedule is the one a full run of that recipe plans. Validation,
 checkpoints and early stopping are switched off: only the training steps are measured.
 """
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anpr.bench.table import markdown_table
-from anpr.config import CONF_DIR
-from anpr.plateau import METRIC
+from anpr.config.compose import CONF_DIR
+from anpr.train.plateau import METRIC
 
 REPO = CONF_DIR.parent  # the checkout whose scripts/train.py runs, from its root as a user runs it
 

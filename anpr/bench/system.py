@@ -13,7 +13,7 @@ import platform
 from collections.abc import Sequence
 from typing import Any
 
-from anpr.hardware import native_bf16_flags, onednn_bf16
+from anpr.config.hardware import native_bf16_flags, onednn_bf16
 
 # Report key -> the module whose ``__version__`` it shows.
 PACKAGE_MODULES = {

@@ -20,7 +20,7 @@ import numpy as np
 from anpr.bench.train_report import DataRow, StageCost
 from anpr.bench.train_settings import CACHE_AUG, CACHE_NO_AUG, FILES_AUG, FILES_NO_AUG, PIPELINES, TrainSettings
 from anpr.bench.train_setup import input_size
-from anpr.config import CONF_DIR
+from anpr.config.compose import CONF_DIR
 
 
 @contextlib.contextmanager

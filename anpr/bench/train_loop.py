@@ -90,8 +90,8 @@ def run_lightning(
     """Fit ``module`` on ``batches`` (one epoch) under a Trainer configured per ``variant``."""
     from hydra.utils import instantiate
 
-    from anpr.hparams import HparamsSummary, flatten_for_hparams
-    from anpr.training import instantiate_group
+    from anpr.train.hparams import HparamsSummary, flatten_for_hparams
+    from anpr.train.run import instantiate_group
 
     clock = _make_step_clock()
     common = dict(max_epochs=1, max_steps=-1, limit_train_batches=None, enable_checkpointing=False)

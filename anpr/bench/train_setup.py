@@ -1,7 +1,7 @@
 """What every training-benchmark timer starts from: the config, module and optimizer as training makes them.
 
 The point of the benchmark is to time training as it really runs, so the config is composed
-from ``conf/train.yaml`` and the module built by :func:`anpr.training.build_module`, never
+from ``conf/train.yaml`` and the module built by :func:`anpr.train.run.build_module`, never
 re-created by hand.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from anpr.bench.train_settings import TrainSettings
-from anpr.config import compose_train
+from anpr.config.compose import compose_train
 
 
 def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path, work_dir: Path):
@@ -42,7 +42,7 @@ def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path,
 def training_data(cfg):
     """The data module exactly as training builds it, bound to the config's plate contract."""
     from anpr.contract import contract_from_config
-    from anpr.training import build_data
+    from anpr.train.run import build_data
 
     return build_data(cfg, contract_from_config(cfg))
 
@@ -52,7 +52,7 @@ def training_module(cfg, datamodule, **performance):
     import torch
     from omegaconf import OmegaConf
 
-    from anpr.training import build_module
+    from anpr.train.run import build_module
 
     if performance:
         cfg = OmegaConf.merge(cfg, {"performance": performance})

@@ -5,7 +5,7 @@ reading order, space-separated; x and y are fractions of the image's width and h
 0 for the top line (a stacked 'MP/09' prefix: the state on line 0, the district and the rest
 on line 1). An empty field means the plate has no positions (a dataset of real crops that never
 had any). Training uses them to guide the alignment of the first steps
-(``anpr.losses.alignment_loss``); nothing else needs them.
+(``anpr.train.losses.alignment_loss``); nothing else needs them.
 """
 
 from __future__ import annotations

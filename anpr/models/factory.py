@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import nn
 
-from anpr.config import to_plain
+from anpr.config.compose import to_plain
 
 ALLOWED_PREFIX = "anpr.models."
 

@@ -72,7 +72,7 @@ TINY_CONTRACT = tiny_contract()
 
 def tiny_module(contract: PlateContract = TINY_CONTRACT, module_class: Any = None, **kwargs: Any):
     """A PlateRecognitionModule (or ``module_class``) around TINY_NET."""
-    from anpr.module import PlateRecognitionModule
+    from anpr.train.module import PlateRecognitionModule
 
     return (module_class or PlateRecognitionModule)(model=TINY_NET, contract=contract, **kwargs)
 
@@ -98,7 +98,7 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     """
     import lightning as L
 
-    from anpr.export import export_onnx
+    from anpr.export.onnx_export import export_onnx
     from anpr.inference import load_checkpoint
 
     root = Path(tempfile.mkdtemp(prefix="anpr-tiny-model-"))
@@ -150,6 +150,6 @@ def vary_reads(net: Any, contract: PlateContract) -> None:
 
 
 def script_main(name: str):
-    """``main(argv) -> exit code`` of ``anpr.commands.<name>`` (``anpr <name>``), to run a CLI
+    """``main(argv) -> exit code`` of ``anpr.cli.<name>`` (``anpr <name>``), to run a CLI
     in-process (fast: no new interpreter importing torch and Lightning again)."""
-    return importlib.import_module(f"anpr.commands.{name}").main
+    return importlib.import_module(f"anpr.cli.{name}").main

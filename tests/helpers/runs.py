@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from anpr.config import compose_train as _compose
+from anpr.config.compose import compose_train as _compose
 from helpers.models import TINY_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]

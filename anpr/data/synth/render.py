@@ -132,7 +132,7 @@ def stacked_prefix(
 
     Returns the mask and each character's centre (x, y, line) in reading order: the state on
     line 0, the district and the full-height text on line 1 (read after the district, so it
-    shares the bottom line; :func:`anpr.losses.alignment_loss` reads last lines from one row).
+    shares the bottom line; :func:`anpr.train.losses.alignment_loss` reads last lines from one row).
     """
     small = replace(
         style, cap=max(8, round(style.cap * rng.uniform(0.42, 0.48))), jitter=0.0, stroke=max(0, style.stroke // 2)

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from anpr.config import CONF_DIR
+from anpr.config.compose import CONF_DIR
 
 PROGRESS_FROM = 500  # images to decode before a progress bar is worth showing
 
@@ -82,7 +82,7 @@ def training_contract(model: str | None, charset: str | None, time_steps: int | 
     model's name come with it."""
     from dataclasses import replace
 
-    from anpr.config import compose_train
+    from anpr.config.compose import compose_train
     from anpr.contract import contract_from_config
 
     overrides = [f"model={model}"] if model else []
@@ -97,7 +97,7 @@ def training_contract(model: str | None, charset: str | None, time_steps: int | 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from anpr.console import report_error, stdout_console
+    from anpr.cli.console import report_error, stdout_console
 
     console = stdout_console(highlight=False)
 

@@ -8,7 +8,7 @@ import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
-from anpr.config import to_plain
+from anpr.config.compose import to_plain
 
 # The metrics TensorBoard's HPARAMS tab shows next to each run's knobs (each tag's last value).
 HPARAMS_METRICS = ("val/seq_acc", "val/char_acc", "val/loss", "best/val/seq_acc", "best/val/char_acc")

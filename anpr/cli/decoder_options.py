@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
+from anpr.decoding.decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from anpr.console import report_error
+from anpr.cli.console import report_error
 from anpr.errors import UserError
 
 
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from anpr.interpolation import interpolate_checkpoints
+    from anpr.train.interpolation import interpolate_checkpoints
 
     try:
         blended = interpolate_checkpoints(args.start, args.finetuned, args.weight)

@@ -81,7 +81,7 @@ def write_calibration(model_path: str | Path, calibration: dict[str, Any], out: 
 
         import onnx
 
-        from anpr.export import set_metadata
+        from anpr.export.onnx_export import set_metadata
         from anpr.inference.reader import META_CALIBRATION
 
         model = onnx.load(str(model_path))

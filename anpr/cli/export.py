@@ -34,8 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from anpr.console import report_error
-    from anpr.export import export_onnx, parity_check
+    from anpr.cli.console import report_error
+    from anpr.export.onnx_export import export_onnx, parity_check
     from anpr.inference.reader import CheckpointError, load_checkpoint
 
     out = args.out or args.checkpoint.with_suffix(".onnx")
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
 def int8(args: argparse.Namespace, fp32_path: Path, info) -> int:
     from anpr.bench.system import cpu_int8_features, cpu_model
-    from anpr.inference.quantize import build_int8
+    from anpr.export.quantize import build_int8
 
     target = args.int8_out or fp32_path.with_suffix(".int8.onnx")
     print(

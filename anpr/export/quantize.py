@@ -60,7 +60,7 @@ def quantize_static_int8(
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from anpr.export import read_metadata, set_metadata
+    from anpr.export.onnx_export import read_metadata, set_metadata
 
     if quant_format not in QUANT_FORMATS:
         raise ValueError(f"quant_format must be one of {QUANT_FORMATS}, got {quant_format!r}")
@@ -230,7 +230,7 @@ def _tile(batch: np.ndarray, size: int) -> np.ndarray:
 
 
 def _char_agreement(reads: Sequence[str], reference: Sequence[str]) -> float:
-    from anpr.metrics import per_plate_character_accuracy
+    from anpr.evaluate.metrics import per_plate_character_accuracy
 
     if not reference:
         return 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-# command (its module in anpr.commands) -> the line the usage listing shows for it
+# command (its module in anpr.cli) -> the line the usage listing shows for it
 COMMANDS = {
     "train": "train a plate reader (Hydra overrides of conf/train.yaml)",
     "synth": "write a synthetic plate dataset or a preview sheet",
@@ -33,7 +33,7 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to ``anpr.commands.<module>.main``; ``anpr`` alone prints the usage and exits 2."""
+    """Dispatch to ``anpr.cli.<module>.main``; ``anpr`` alone prints the usage and exits 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         print(usage(), file=sys.stderr)
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: unknown command {name!r} (choose from {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
-    command = importlib.import_module(f"anpr.commands.{name}")
+    command = importlib.import_module(f"anpr.cli.{name}")
     saved_argv = sys.argv
     sys.argv = [f"anpr {name}", *rest]  # what the command's parser (argparse or Hydra) names itself after
     try:

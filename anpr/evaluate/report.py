@@ -1,6 +1,6 @@
 """Evaluating a reader on a labelled set: accuracies, breakdowns, confusions, worst mistakes.
 
-The accuracies are the torchmetrics training validates with (:mod:`anpr.metrics`), so numbers
+The accuracies are the torchmetrics training validates with (:mod:`anpr.evaluate.metrics`), so numbers
 from ``scripts/evaluate.py`` and from training's validation mean the same thing.
 """
 
@@ -18,10 +18,10 @@ import numpy as np
 from anpr.data.images import ImageReadError, read_image
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layout_tags
+from anpr.evaluate.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
+from anpr.evaluate.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
+from anpr.evaluate.significance import accuracy_interval
 from anpr.grammar import plate_format, plate_groups
-from anpr.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
-from anpr.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
-from anpr.significance import accuracy_interval
 
 OTHER_FORMAT = "other"  # the format bucket of truths the plate grammar does not accept
 UNKNOWN_LAYOUT = "unknown"
@@ -47,7 +47,7 @@ class Sample:
 
 
 def accuracies(preds: Sequence[str], truths: Sequence[str]) -> dict[str, Any]:
-    """``num_samples``, ``sequence_accuracy`` with its 95% interval (:mod:`anpr.significance`)
+    """``num_samples``, ``sequence_accuracy`` with its 95% interval (:mod:`anpr.evaluate.significance`)
     and ``character_accuracy`` of a group of reads."""
     seq, char = SequenceAccuracy(), CharacterAccuracy()
     seq.update(list(preds), list(truths))
@@ -236,7 +236,7 @@ def mistakes_grid(
     """An RGB grid of the given reads, each captioned ``pred | truth``."""
     import cv2
 
-    from anpr.callbacks import prediction_grid
+    from anpr.train.callbacks import prediction_grid
 
     if not samples:
         return None
@@ -273,7 +273,7 @@ def write_report(
     read was wrong)."""
     import cv2
 
-    from anpr.reliability import write_coverage_plot
+    from anpr.evaluate.reliability import write_coverage_plot
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -29,10 +29,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from anpr.calibration import CALIBRATION_SEED, calibrate, write_calibration
-    from anpr.console import report_error
+    from anpr.cli.console import report_error
     from anpr.data.images import ImageReadError, read_image
     from anpr.data.labels import DatasetError, read_labels
+    from anpr.export.calibration import CALIBRATION_SEED, calibrate, write_calibration
     from anpr.inference import CheckpointError, PlateReader
 
     if (args.images_dir is None) != (args.labels_file is None):

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from anpr.hardware import cpu_runs_bf16_fast
+from anpr.config.hardware import cpu_runs_bf16_fast
 
 # The repository's Hydra configs. Found next to the package, so only a checkout (or an editable
 # install of one) has them; a wheel installed without the repository does not.

@@ -1,7 +1,7 @@
 """Accuracy per detector condition: one labelled crop set, read clean and under each perturbation.
 
 A reader that is fine on hand-cut crops can still fail on what a plate detector hands over, so the
-number a user needs is the drop from clean for each condition (:mod:`anpr.perturb`), side by side.
+number a user needs is the drop from clean for each condition (:mod:`anpr.evaluate.perturb`), side by side.
 Each perturbed copy is written to disk next to its report, so every figure can be looked at.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from anpr.evaluation import Sample, evaluate, reads_sheet
-from anpr.perturb import perturb_dataset
-from anpr.significance import paired_change
+from anpr.evaluate.perturb import perturb_dataset
+from anpr.evaluate.report import Sample, evaluate, reads_sheet
+from anpr.evaluate.significance import paired_change
 
 CLEAN = "clean"
 
@@ -34,7 +34,7 @@ def evaluate_conditions(
 ) -> dict[str, tuple[dict[str, Any], list[Sample], Path]]:
     """``{condition: (metrics, samples, images_dir)}``, ``clean`` first, then ``conditions`` in order.
 
-    The perturbed copies go to ``work_dir/<condition>/`` (:func:`anpr.perturb.perturb_dataset`);
+    The perturbed copies go to ``work_dir/<condition>/`` (:func:`anpr.evaluate.perturb.perturb_dataset`);
     ``images_dir`` in each entry is where that condition's images are, for the mistakes grid.
     ``write_copies=False`` reads the copies an earlier call wrote there (a second model).
     """
@@ -55,7 +55,7 @@ def evaluate_conditions(
 def condition_summary(results: dict[str, tuple[dict[str, Any], Any, Any]]) -> dict[str, dict[str, Any]]:
     """Per condition: plates, sequence accuracy and its 95% interval, its difference from clean
     (points) with the plates the condition broke and fixed and how likely such a split is by
-    chance (:func:`anpr.significance.paired_change`), and the sequence accuracy of each layout:
+    chance (:func:`anpr.evaluate.significance.paired_change`), and the sequence accuracy of each layout:
     the numbers ``conditions.json`` holds."""
     clean_metrics, clean_samples, _ = results[CLEAN]
     clean_right = [s.pred == s.truth for s in clean_samples]

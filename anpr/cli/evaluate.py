@@ -30,11 +30,11 @@ import sys
 import time
 from pathlib import Path
 
-from anpr.decoding.cli import add_decoding_arguments, decoding_options
+from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from anpr.perturb import CONDITIONS
+    from anpr.evaluate.perturb import CONDITIONS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
@@ -82,11 +82,11 @@ def main(argv=None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from anpr.condition_eval import CLEAN, condition_summary, conditions_sheet, evaluate_conditions
-    from anpr.console import report_error, stdout_console
+    from anpr.cli.console import report_error, stdout_console
     from anpr.data.labels import DatasetError
     from anpr.data.layouts import find_layouts_file
-    from anpr.evaluation import evaluate, write_report
+    from anpr.evaluate.conditions import CLEAN, condition_summary, conditions_sheet, evaluate_conditions
+    from anpr.evaluate.report import evaluate, write_report
     from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
 
@@ -200,9 +200,9 @@ def _print_comparison(console, args: argparse.Namespace, pairs: dict, out: Path)
 
     from rich.table import Table
 
-    from anpr.condition_eval import CLEAN
-    from anpr.evaluation import reads_sheet
-    from anpr.model_comparison import compare_reads, differing_plates
+    from anpr.evaluate.comparison import compare_reads, differing_plates
+    from anpr.evaluate.conditions import CLEAN
+    from anpr.evaluate.report import reads_sheet
 
     names = [args.model.name, args.compare.name]
     if names[0] == names[1]:
@@ -273,7 +273,7 @@ def _print_conditions(console, summary: dict, out: Path) -> Path:
 
     from rich.table import Table
 
-    from anpr.condition_eval import CLEAN
+    from anpr.evaluate.conditions import CLEAN
 
     layouts = sorted({name for row in summary.values() for name in row["by_layout"]})
     table = Table(title="By detector condition (perturbed copies of the same crops)")

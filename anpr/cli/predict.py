@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from anpr.decoding.cli import add_decoding_arguments, decoding_options
+from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
-    from anpr.console import report_error, stdout_console
+    from anpr.cli.console import report_error, stdout_console
     from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
     from anpr.inference.predict import predict_files

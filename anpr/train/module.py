@@ -18,10 +18,10 @@ from anpr.data.images import DeviceNormalize
 from anpr.data.layouts import LAYOUTS
 from anpr.decoding import PlateDecoder
 from anpr.errors import ConfigError
+from anpr.evaluate.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.grammar import load_grammar
-from anpr.losses import alignment_loss, alignment_weight, plate_ctc_loss
-from anpr.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.models.factory import build_model
+from anpr.train.losses import alignment_loss, alignment_weight, plate_ctc_loss
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,10 @@ class PlateRecognitionModule(L.LightningModule):
         compile: ``torch.compile`` the network in place (state-dict keys stay unchanged).
         device_augmentations: kornia transform configs applied to training batches on the
             training device (:mod:`anpr.data.device_augment`); empty: none.
-        loss: ``name`` (``ctc`` or ``focal_ctc``) and ``focal_gamma`` (:mod:`anpr.losses`);
+        loss: ``name`` (``ctc`` or ``focal_ctc``) and ``focal_gamma`` (:mod:`anpr.train.losses`);
             validation always reports plain CTC, so runs with either loss compare.
         alignment: ``weight`` and ``fade_steps`` of the alignment guide
-            (:func:`anpr.losses.alignment_loss`) on batches with character positions: added to
+            (:func:`anpr.train.losses.alignment_loss`) on batches with character positions: added to
             the loss at ``weight``, fading linearly to nothing at ``fade_steps``. None: off.
     """
 
@@ -149,7 +149,7 @@ class PlateRecognitionModule(L.LightningModule):
             return self.skip_nonfinite_batch(loss, batch_idx)
         self.consecutive_nonfinite = 0
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["texts"]))
-        return {"loss": loss, "logits": logits.detach()}  # logits for anpr.plateau.PlateauExit
+        return {"loss": loss, "logits": logits.detach()}  # logits for anpr.train.plateau.PlateauExit
 
     def skip_nonfinite_batch(self, loss: torch.Tensor, batch_idx: int) -> None:
         """Count and skip a batch with a NaN/inf loss (returning None skips its optimizer step)."""

@@ -16,7 +16,7 @@ from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from omegaconf import DictConfig, OmegaConf, read_write
 from torch.utils.data import DataLoader
 
-from anpr.config import accumulation, micro_batch
+from anpr.config.compose import accumulation, micro_batch
 
 log = logging.getLogger(__name__)
 

@@ -13,20 +13,20 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from anpr.config import to_plain
+from anpr.config.compose import to_plain
 from anpr.contract import PlateContract, contract_from_config
-from anpr.distributed import (
+from anpr.errors import ConfigError
+from anpr.pretrained import resolve_model
+from anpr.train.distributed import (
     DDP_ENV,
     ddp_relaunches_this_job,
     per_process_batching,
     release_distributed,
     unpadded_validation,
 )
-from anpr.errors import ConfigError
-from anpr.hparams import HparamsSummary, best_scores, flatten_for_hparams
-from anpr.initial_weights import load_initial_weights
-from anpr.module import PlateRecognitionModule
-from anpr.pretrained import resolve_model
+from anpr.train.hparams import HparamsSummary, best_scores, flatten_for_hparams
+from anpr.train.initial_weights import load_initial_weights
+from anpr.train.module import PlateRecognitionModule
 
 log = logging.getLogger(__name__)
 

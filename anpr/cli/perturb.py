@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from anpr.console import report_error
+from anpr.cli.console import report_error
 from anpr.errors import UserError
-from anpr.perturb import CONDITIONS, perturb_dataset
+from anpr.evaluate.perturb import CONDITIONS, perturb_dataset
 
 
 def main(argv=None) -> int:

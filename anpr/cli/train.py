@@ -20,7 +20,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from anpr.config import CONF_DIR, register_resolvers
+from anpr.config.compose import CONF_DIR, register_resolvers
 
 register_resolvers()  # at import, so launchers that unpickle run() in a new process have them too
 
@@ -43,9 +43,9 @@ def route_lightning_logs_through_hydra() -> None:
 
 def run(cfg: DictConfig) -> float | None:
     """One training job; returns the optimized metric, which sweepers such as Optuna minimise or maximise."""
-    from anpr.console import report_error
+    from anpr.cli.console import report_error
     from anpr.errors import UserError
-    from anpr.training import train  # imported late so `--help` and `--cfg` stay fast
+    from anpr.train.run import train  # imported late so `--help` and `--cfg` stay fast
 
     route_lightning_logs_through_hydra()
     try:
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, conf_dir: Path | None = None) -> int:
     """Run Hydra on ``argv`` (default: the command line) with the configs in ``conf_dir`` (default: CONF_DIR)."""
     conf_dir = Path(conf_dir or CONF_DIR)
     if not conf_dir.is_dir():
-        from anpr.console import report_error
+        from anpr.cli.console import report_error
 
         report_error(
             f"anpr train needs the repository's conf/ folder ({conf_dir} is missing): "
@@ -83,16 +83,16 @@ def hydra_command_line(overrides: list[str]) -> Iterator[None]:
 
     Lightning's DDP launcher starts the other ranks by running that command line again:
     ``python <sys.argv[0]> <sys.argv[1:]>``, or ``python -m <__main__'s module> <sys.argv[1:]>``.
-    A training script (scripts/train.py, ``python -m anpr.commands.train``) runs again as it is.
+    A training script (scripts/train.py, ``python -m anpr.cli.train``) runs again as it is.
     ``anpr train`` cannot (its first argument, the subcommand, is not an override), so there the
-    ranks are pointed at this module: ``python -m anpr.commands.train <overrides>``.
+    ranks are pointed at this module: ``python -m anpr.cli.train <overrides>``.
     """
     main_module = sys.modules["__main__"]
     saved_argv, saved_spec = sys.argv, getattr(main_module, "__spec__", None)
     rerunnable = bool(saved_argv) and Path(saved_argv[0]).is_file()
     sys.argv = [saved_argv[0] if rerunnable else str(Path(__file__).resolve()), *overrides]
     if not rerunnable:
-        main_module.__spec__ = importlib.util.find_spec("anpr.commands.train")
+        main_module.__spec__ = importlib.util.find_spec("anpr.cli.train")
     try:
         yield
     finally:

@@ -1,7 +1,7 @@
 """Two readers on the same labelled plates: the plates each reads that the other does not.
 
 On a hundred crops two models a few points apart are not told apart by their accuracies (their
-95% intervals overlap, :mod:`anpr.significance`). The pairing does: which plates only one of
+95% intervals overlap, :mod:`anpr.evaluate.significance`). The pairing does: which plates only one of
 them reads, and whether a split that uneven could be luck (exact McNemar). That decides between
 a fine-tune and the model it started from, or between two recipes, on a user's own crops.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from anpr.evaluation import Sample
-from anpr.significance import paired_change
+from anpr.evaluate.report import Sample
+from anpr.evaluate.significance import paired_change
 
 
 def compare_reads(first: Sequence[Sample], second: Sequence[Sample]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Measuring readers: accuracy reports, detector conditions, paired comparison, significance."""

@@ -1,0 +1,1 @@
+"""Training: the LightningModule, the run, losses, callbacks, the schedule planner and DDP."""
