@@ -20,10 +20,8 @@ import sys
 from pathlib import Path
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-        argv.insert(0, "infer")  # infer is the default mode
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     modes = p.add_subparsers(dest="mode", required=True)
     infer = modes.add_parser("infer", help="inference speed: eager vs ONNX Runtime fp32 vs int8")
@@ -97,7 +95,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     train.add_argument("--gpu-workers", type=int, default=None, help="loader workers on the GPU machine (default 8)")
     train.add_argument("--smoke", action="store_true", help="tiny sizes and few steps (for tests)")
     train.add_argument("--out", type=Path, default=None, help="also write the Markdown tables here")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "infer")  # infer is the default mode
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
     p.add_argument("--images-dir", type=Path, default=None, help="labelled plates to fit on (default: synthetic)")
@@ -24,7 +25,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--synth", type=int, default=2000, help="synthetic plates to render when no labels are given")
     p.add_argument("--seed", type=int, default=None, help="renderer seed of those plates (default: a held-out one)")
     p.add_argument("--out", type=Path, default=None, help="write a calibrated copy here (default: update the file)")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

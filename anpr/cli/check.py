@@ -28,7 +28,8 @@ from anpr.config.compose import CONF_DIR
 PROGRESS_FROM = 500  # images to decode before a progress bar is worth showing
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     parser = argparse.ArgumentParser(
         description="Check a rec-format plate dataset (labels lines 'image_name<TAB>TEXT').",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -73,7 +74,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--augmentation", default="seed", help="augmentation for --show: conf/augmentation/<name>.yaml or a YAML file"
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def training_contract(model: str | None, charset: str | None, time_steps: int | None):

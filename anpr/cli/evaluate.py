@@ -33,7 +33,8 @@ from pathlib import Path
 from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     from anpr.evaluate.perturb import CONDITIONS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,7 +71,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="also read the set with a second model and report the plates only one of them reads",
     )
     add_decoding_arguments(p, review=False)
-    args = p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from anpr.evaluate.perturb import CONDITIONS
+
+    args = build_parser().parse_args(argv)
     if args.conditions:
         args.conditions = list(CONDITIONS) if "all" in args.conditions else list(dict.fromkeys(args.conditions))
     return args

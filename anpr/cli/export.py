@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", type=Path, help="Lightning checkpoint (.ckpt) written by scripts/train.py")
     p.add_argument("--out", type=Path, default=None, help="ONNX file to write (default: CHECKPOINT with .onnx)")
@@ -29,7 +30,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.01,
         help="largest sequence-accuracy loss accepted for int8 (default 0.01)",
     )
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -18,13 +18,18 @@ from anpr.cli.console import report_error
 from anpr.errors import UserError
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("start", help="the checkpoint the fine-tune started from (or 'pretrained')")
     p.add_argument("finetuned", type=Path, help="the fine-tuned checkpoint")
     p.add_argument("--weight", type=float, default=0.5, help="the fine-tuned checkpoint's share, 0-1 (default 0.5)")
     p.add_argument("--out", type=Path, required=True, help="the blended checkpoint (.ckpt)")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     import torch
 
     from anpr.train.interpolation import interpolate_checkpoints

@@ -22,7 +22,8 @@ from anpr.errors import UserError
 from anpr.evaluate.perturb import CONDITIONS, perturb_dataset
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--images-dir", type=Path, required=True)
     p.add_argument("--labels-file", type=Path, required=True)
@@ -30,7 +31,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True, help="one folder per condition is written here")
     p.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         folders = perturb_dataset(
             args.images_dir, args.labels_file, args.out, args.conditions, args.layouts_file, args.seed

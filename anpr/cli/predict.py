@@ -17,7 +17,8 @@ import sys
 from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint (.ckpt) or ONNX file (.onnx)")
     p.add_argument("inputs", nargs="+", help="image files, folders (searched recursively) or glob patterns")
@@ -26,7 +27,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it goes to stderr)")
     add_decoding_arguments(p)
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,8 @@ import time
 from anpr.data.synth import GENERATOR_VERSION, PlateSynthesizer, render_contact_sheet, write_dataset
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", help="dataset folder to write (images/, labels.txt, layout.tsv, meta.json)")
     p.add_argument("--n", type=int, default=None, help="number of plates (default 10000, or 48 for --preview alone)")
@@ -30,6 +31,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "then shows its crops above synthetic ones, layout by layout",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = build_parser()
     args = p.parse_args(argv)
     if not args.out and not args.preview:
         p.error("give --out DIR, --preview sheet.png, or both")

@@ -12,9 +12,17 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from anpr.config.hardware import cpu_runs_bf16_fast
 
-# The repository's Hydra configs. Found next to the package, so only a checkout (or an editable
-# install of one) has them; a wheel installed without the repository does not.
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+def _conf_dir() -> Path:
+    """The Hydra configs: ``anpr/conf`` inside an installed wheel (pyproject maps the repository's
+    ``conf/`` there), else the checkout's top-level ``conf/`` (a clone or an editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "conf"
+    return installed if (installed / "train.yaml").is_file() else package.parent / "conf"
+
+
+CONF_DIR = _conf_dir()
 
 
 def micro_batch(batch_size: int, max_micro_batch: int) -> int:
