@@ -1,11 +1,8 @@
-"""The plate alphabet and CTC text handling: label encoding and greedy decoding."""
+"""The plate alphabet: characters to CTC classes and back."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
 
 DEFAULT_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 BLANK_INDEX = 0
@@ -13,15 +10,6 @@ BLANK_INDEX = 0
 
 class UnknownCharacterError(ValueError):
     """A label holds a character the model cannot emit (never dropped silently)."""
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """One plate read by greedy CTC decoding."""
-
-    text: str
-    confidence: float  # minimum over the emitted characters of their probability
-    char_confidences: tuple[float, ...]
 
 
 class Charset:
@@ -56,28 +44,7 @@ class Charset:
         """Text of a label's class indices (no CTC collapsing)."""
         return "".join(self.characters[i - 1] for i in indices if i != BLANK_INDEX)
 
-    def decode_greedy(self, probs: np.ndarray) -> list[Decoded]:
-        """Best-path CTC decoding of ``probs`` (batch, time, classes): collapse repeats, drop blanks.
-
-        ``probs`` must be probabilities (softmax output), as a NumPy array or a torch tensor.
-        """
-        from anpr.decoding.ctc import best_path
-
-        log_probs = np.log(np.maximum(_as_numpy(probs).astype(np.float64), 1e-30))
-        frame_min = np.exp(log_probs.max(axis=-1)).min(axis=1)  # the confidence of a path with no character
-        results = []
-        for (labels, confidences), fallback in zip(best_path(log_probs), frame_min.tolist()):
-            confidence = min(confidences) if confidences else fallback
-            results.append(Decoded(self.decode_indices(labels), confidence, tuple(confidences)))
-        return results
-
 
 def min_ctc_steps(text: str) -> int:
     """Time steps CTC needs for ``text``: one per character plus a blank between repeats."""
     return len(text) + sum(1 for a, b in zip(text, text[1:]) if a == b)
-
-
-def _as_numpy(array) -> np.ndarray:
-    if hasattr(array, "detach"):
-        return array.detach().float().cpu().numpy()
-    return np.asarray(array)

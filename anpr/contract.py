@@ -2,7 +2,7 @@
 
 A network trained on 48x192 crops normalized one way, emitting 36 characters over 24 CTC steps,
 reads garbage when fed 64x256 crops or decoded with another alphabet. So these facts are decided
-once per run (:func:`contract_from_config`) and then passed around, never re-derived: the data
+once per run (:func:`anpr.config.contract.contract_from_config`) and then passed around, never re-derived: the data
 module preprocesses and checks labels with it, the LightningModule normalizes with it, checkpoints
 (``anpr`` entry) and ONNX files (``metadata_props``) store it, and inference and ``init_from``
 rebuild it from them.
@@ -79,12 +79,6 @@ class PlateContract:
             "std": list(self.std),
         }
 
-    @property
-    def preprocessor(self):  # -> anpr.data.images.Preprocessor (imported late: OpenCV)
-        from anpr.data.images import Preprocessor
-
-        return Preprocessor(self)
-
     def with_time_steps(self, time_steps: int) -> PlateContract:
         return replace(self, time_steps=int(time_steps))
 
@@ -149,18 +143,3 @@ class PlateContract:
         """(field, this value, other value) for each field that differs, except ``ignore``."""
         mine, theirs = asdict(self), asdict(other)
         return [(k, mine[k], theirs[k]) for k in mine if k not in ignore and mine[k] != theirs[k]]
-
-
-def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
-    """A training config's contract: the charset, grammar and normalization it sets, the input
-    size of its model, and the CTC time steps of the network that model config builds."""
-    from anpr.config.compose import to_plain
-    from anpr.models.factory import build_model
-
-    model = to_plain(cfg["model"])
-    charset = str(cfg["charset"])
-    norm = to_plain(cfg["normalization"])
-    steps = build_model(model, num_classes=Charset(charset).num_classes).time_steps
-    return PlateContract(
-        charset, model["image_height"], model["image_width"], norm["mean"], norm["std"], steps, cfg.get("grammar")
-    )

@@ -11,6 +11,7 @@ from anpr.charset import Charset
 from anpr.data.augment import Augmenter
 from anpr.data.char_centres import format_centres, read_centres
 from anpr.data.dataset import PlateDataset, collate_plates
+from anpr.data.images import Preprocessor
 from anpr.data.labels import DatasetError, read_labels
 
 
@@ -28,7 +29,7 @@ def test_positions_round_trip_and_a_plate_without_them_is_left_out(tmp_path) -> 
 def dataset(tmp_path, centres, augment=None) -> PlateDataset:
     images_dir, labels_file = write_rec_dataset(tmp_path, ["KL07AB1234", "MH12DE"])
     records = read_labels(labels_file)
-    return PlateDataset(records, images_dir, Charset(), TINY_CONTRACT.preprocessor, augment, char_centres=centres)
+    return PlateDataset(records, images_dir, Charset(), Preprocessor(TINY_CONTRACT), augment, char_centres=centres)
 
 
 def test_positions_move_with_the_augmentation_and_line_up_with_the_targets(tmp_path) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from anpr.charset import Charset, UnknownCharacterError, min_ctc_steps
+from anpr.decoding.ctc import greedy_decode
 
 
 def one_hot_path(charset: Charset, path: list[int], p: float = 0.9) -> np.ndarray:
@@ -29,7 +30,7 @@ def test_encoding_refuses_unknown_characters_instead_of_dropping_them() -> None:
 def test_greedy_decoding_collapses_repeats_and_drops_blanks() -> None:
     charset = Charset("AB1")
     a, b, one = 1, 2, 3
-    decoded = charset.decode_greedy(one_hot_path(charset, [0, a, a, 0, a, b, b, 0, one, 0]))[0]
+    decoded = greedy_decode(charset, one_hot_path(charset, [0, a, a, 0, a, b, b, 0, one, 0]))[0]
     assert decoded.text == "AAB1"
     assert decoded.confidence == pytest.approx(0.9)
     assert len(decoded.char_confidences) == 4
@@ -39,7 +40,7 @@ def test_confidence_is_the_weakest_character() -> None:
     charset = Charset("AB")
     probs = one_hot_path(charset, [1, 0, 2])
     probs[0, 2] = [0.3, 0.1, 0.6]
-    assert charset.decode_greedy(probs)[0].confidence == pytest.approx(0.6)
+    assert greedy_decode(charset, probs)[0].confidence == pytest.approx(0.6)
 
 
 def test_configurable_charset_round_trips() -> None:

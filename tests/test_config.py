@@ -9,7 +9,7 @@ from helpers import compose_train
 from hydra.utils import instantiate
 
 from anpr.config.compose import accumulation, micro_batch
-from anpr.contract import contract_from_config
+from anpr.config.contract import contract_from_config
 from anpr.train.run import build_data
 
 PRESETS = {"speed": (128, 50, 10000), "balanced": (96, 100, None), "accuracy": (64, 200, None)}

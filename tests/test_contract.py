@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from helpers import TINY_CONTRACT, TINY_MODEL, TINY_NET, compose_train, tiny_contract, tiny_model_files, tiny_module
 
-from anpr.contract import ContractError, PlateContract, contract_from_config
+from anpr.config.contract import contract_from_config
+from anpr.contract import ContractError, PlateContract
+from anpr.data.images import Preprocessor
 from anpr.errors import ConfigError
 from anpr.inference import CheckpointError, PlateReader
 from anpr.inference.reader import checkpoint_info
@@ -15,7 +17,7 @@ def test_round_trips_through_checkpoint_and_onnx_forms():
     contract = tiny_contract(grammar="india", mean=(0.5, 0.5, 0.5))
     assert PlateContract.from_dict(contract.to_dict()) == contract
     assert PlateContract.from_onnx_metadata(contract.onnx_metadata()) == contract
-    assert contract.preprocessor.image_height == 32 and contract.characters.num_classes == 37
+    assert Preprocessor(contract).image_height == 32 and contract.characters.num_classes == 37
 
 
 def test_float32_copies_of_the_normalization_are_the_same_contract():

@@ -12,10 +12,11 @@ from helpers import TINY_CONTRACT, random_plate_texts, tiny_datamodule, write_re
 
 from anpr.charset import Charset
 from anpr.data import DatasetError, PlateDataset, collate_plates, read_labels
+from anpr.data.images import Preprocessor
 
 
 def make_dataset(images_dir: Path, labels_file: Path) -> PlateDataset:
-    return PlateDataset(read_labels(labels_file), images_dir, Charset(), TINY_CONTRACT.preprocessor)
+    return PlateDataset(read_labels(labels_file), images_dir, Charset(), Preprocessor(TINY_CONTRACT))
 
 
 def test_dataset_reads_images_and_encodes_labels(rec_dataset) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from helpers import TINY_MODEL, compose_train
 
-from anpr.contract import contract_from_config
+from anpr.config.contract import contract_from_config
 from anpr.train.run import build_data, build_module
 
 

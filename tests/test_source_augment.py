@@ -15,7 +15,7 @@ from anpr.charset import Charset
 from anpr.config.compose import compose_train
 from anpr.data.augment import Augmenter
 from anpr.data.dataset import PlateDataset
-from anpr.data.images import read_image
+from anpr.data.images import Preprocessor, read_image
 from anpr.data.labels import read_labels
 
 
@@ -29,7 +29,7 @@ def square_plate_dataset(tmp_path, source_augment, centres=None) -> PlateDataset
         records,
         images_dir,
         Charset(),
-        TINY_CONTRACT.preprocessor,
+        Preprocessor(TINY_CONTRACT),
         char_centres=centres,
         source_augment=source_augment,
     )

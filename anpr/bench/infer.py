@@ -23,7 +23,7 @@ from anpr.bench.system import load_note, system_info
 from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.config.compose import CONF_DIR, compose_train
-from anpr.contract import contract_from_config
+from anpr.config.contract import contract_from_config
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
 from anpr.inference.timing import interleaved_medians

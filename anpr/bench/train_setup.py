@@ -41,7 +41,7 @@ def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path,
 
 def training_data(cfg):
     """The data module exactly as training builds it, bound to the config's plate contract."""
-    from anpr.contract import contract_from_config
+    from anpr.config.contract import contract_from_config
     from anpr.train.run import build_data
 
     return build_data(cfg, contract_from_config(cfg))

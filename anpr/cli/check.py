@@ -88,7 +88,7 @@ def training_contract(model: str | None, charset: str | None, time_steps: int | 
     from dataclasses import replace
 
     from anpr.config.compose import compose_train
-    from anpr.contract import contract_from_config
+    from anpr.config.contract import contract_from_config
 
     overrides = [f"model={model}"] if model else []
     if charset:
@@ -259,7 +259,9 @@ def show(console: Console, report, contract, args) -> None:
     augmentation = Path(args.augmentation)
     if not augmentation.is_file():
         augmentation = CONF_DIR / "augmentation" / f"{args.augmentation}.yaml"
-    preprocessor, time_steps = contract.preprocessor, contract.time_steps
+    from anpr.data.images import Preprocessor
+
+    preprocessor, time_steps = Preprocessor(contract), contract.time_steps
     samples = prepare_samples(records, args.images_dir, contract.characters, preprocessor, load_augmenter(augmentation))
     table = Table(title=f"First {len(samples)} samples as training reads them", title_justify="left")
     for column in ("line", "image", "label", "encoded length", "CTC steps needed / model"):

@@ -13,7 +13,6 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from anpr.config.hardware import cpu_runs_bf16_fast
 
 
-
 def _conf_dir() -> Path:
     """The Hydra configs: ``anpr/conf`` inside an installed wheel (pyproject maps the repository's
     ``conf/`` there), else the checkout's top-level ``conf/`` (a clone or an editable install)."""

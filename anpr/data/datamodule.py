@@ -17,6 +17,7 @@ from anpr.data.augment import Augmenter
 from anpr.data.char_centres import read_centres
 from anpr.data.checks import ImageLimits, count_by_kind
 from anpr.data.dataset import PlateDataset, collate_plates
+from anpr.data.images import Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts
 from anpr.data.workers import usable_workers
@@ -99,7 +100,7 @@ class PlateDataModule(L.LightningDataModule):
         self.layouts_file, self.char_centres_file = layouts_file, char_centres_file
         self.contract = contract
         self.charset = contract.characters
-        self.preprocessor = contract.preprocessor
+        self.preprocessor = Preprocessor(contract)
         self.val_fraction, self.split_seed, self.max_samples = val_fraction, split_seed, max_samples
         self.batch_size = batch_size
         self.val_batch_size = val_batch_size or batch_size

@@ -4,8 +4,13 @@ of a given reading (the forward algorithm), so inference needs no torch."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from anpr.charset import Charset
 
 BLANK = 0
 
@@ -116,3 +121,32 @@ def sequence_log_likelihood(log_probs: np.ndarray, labels: Sequence[Sequence[int
         last = alpha[rows, 2 * lengths]
         before_last = np.where(lengths > 0, alpha[rows, np.maximum(2 * lengths - 1, 0)], 0.0)
         return np.log(last + before_last) + log_scale
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One plate read by greedy CTC decoding."""
+
+    text: str
+    confidence: float  # minimum over the emitted characters of their probability
+    char_confidences: tuple[float, ...]
+
+
+def greedy_decode(charset: Charset, probs: np.ndarray) -> list[Decoded]:
+    """Best-path CTC decoding of ``probs`` (batch, time, classes): collapse repeats, drop blanks.
+
+    ``probs`` must be probabilities (softmax output), as a NumPy array or a torch tensor.
+    """
+    log_probs = np.log(np.maximum(_as_numpy(probs).astype(np.float64), 1e-30))
+    frame_min = np.exp(log_probs.max(axis=-1)).min(axis=1)  # the confidence of a path with no character
+    results = []
+    for (labels, confidences), fallback in zip(best_path(log_probs), frame_min.tolist()):
+        confidence = min(confidences) if confidences else fallback
+        results.append(Decoded(charset.decode_indices(labels), confidence, tuple(confidences)))
+    return results
+
+
+def _as_numpy(array) -> np.ndarray:
+    if hasattr(array, "detach"):
+        return array.detach().float().cpu().numpy()
+    return np.asarray(array)

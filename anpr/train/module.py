@@ -11,12 +11,12 @@ import lightning as L
 import torch
 from torch import nn
 
-from anpr.charset import Decoded
 from anpr.contract import PlateContract
 from anpr.data.device_augment import DeviceAugmenter
 from anpr.data.images import DeviceNormalize
 from anpr.data.layouts import LAYOUTS
 from anpr.decoding import PlateDecoder
+from anpr.decoding.ctc import Decoded, greedy_decode
 from anpr.errors import ConfigError
 from anpr.evaluate.metrics import CharacterAccuracy, SequenceAccuracy
 from anpr.grammar import load_grammar
@@ -127,7 +127,7 @@ class PlateRecognitionModule(L.LightningModule):
         return plate_ctc_loss(log_probs, batch["targets"], input_lengths, batch["target_lengths"], **options)
 
     def decode(self, logits: torch.Tensor) -> list[Decoded]:
-        return self.charset.decode_greedy(logits.float().softmax(-1))
+        return greedy_decode(self.charset, logits.float().softmax(-1))
 
     def training_step(self, batch: dict, batch_idx: int) -> dict | None:
         logits = self(self.model_input(batch["images"], augment=True))

@@ -17,6 +17,8 @@ from collections import deque
 
 import lightning as L
 
+from anpr.decoding.ctc import greedy_decode
+
 log = logging.getLogger(__name__)
 
 METRIC = "train/plateau_exit_step"
@@ -46,7 +48,7 @@ class PlateauExit(L.Callback):
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
         if logits is None:
             return
-        reads = pl_module.charset.decode_greedy(logits.float().softmax(-1).cpu().numpy())
+        reads = greedy_decode(pl_module.charset, logits.float().softmax(-1).cpu().numpy())
         right = sum(r.text == t for r, t in zip(reads, batch["texts"]))
         self.recent.append((right, len(reads)))
         right_total = sum(r for r, _ in self.recent)

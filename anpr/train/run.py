@@ -14,7 +14,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from anpr.config.compose import to_plain
-from anpr.contract import PlateContract, contract_from_config
+from anpr.config.contract import contract_from_config
+from anpr.contract import PlateContract
 from anpr.errors import ConfigError
 from anpr.pretrained import resolve_model
 from anpr.train.distributed import (

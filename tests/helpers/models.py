@@ -133,10 +133,11 @@ def vary_reads(net: Any, contract: PlateContract) -> None:
     import numpy as np
     import torch
 
+    from anpr.data.images import Preprocessor
     from anpr.inference.sources import sample_plates
 
     plates, _, _ = sample_plates(32, seed=7)
-    pre = contract.preprocessor
+    pre = Preprocessor(contract)
     batch = torch.from_numpy(np.stack([pre(cv2.cvtColor(p, cv2.COLOR_BGR2RGB)) for p in plates]))
     for m in net.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
