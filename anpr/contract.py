@@ -28,6 +28,9 @@ META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, me
 META_TIME_STEPS = "anpr.time_steps"
 META_GRAMMAR = "anpr.grammar"
 
+# The plate formats of files that record none (written before the grammar was stored).
+DEFAULT_GRAMMAR = "india"
+
 
 class ContractError(UserError):
     """A model file or config whose contract is missing or incomplete."""
@@ -43,7 +46,10 @@ class PlateContract:
         mean, std: per-channel normalization of RGB pixels in [0, 1].
         time_steps: CTC output steps of the network (the longest label it can emit is shorter);
             0 where unknown (files written before it was stored).
-        grammar: the plate formats decoding follows (:mod:`anpr.grammar`); None: free text.
+        grammar: the plate formats decoding follows (:mod:`anpr.grammar`): a built-in name, ``none``
+            (free text), ``module:NAME`` or a grammar embedded as JSON (a YAML grammar file's
+            content, so the model file reads the same anywhere); None: not recorded (older files),
+            read with :data:`DEFAULT_GRAMMAR`.
     """
 
     charset: str
@@ -78,6 +84,11 @@ class PlateContract:
             "mean": list(self.mean),
             "std": list(self.std),
         }
+
+    @property
+    def decoding_grammar(self) -> str:
+        """The grammar readers of this model decode with unless told otherwise."""
+        return DEFAULT_GRAMMAR if self.grammar is None else self.grammar
 
     def with_time_steps(self, time_steps: int) -> PlateContract:
         return replace(self, time_steps=int(time_steps))

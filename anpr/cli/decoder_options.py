@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from anpr.decoding.decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
+from anpr.grammar import FROM_MODEL
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True) -> None:
@@ -19,8 +20,9 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
     )
     group.add_argument(
         "--grammar",
-        default="india",
-        help="plate formats: india (default), none (free text), a YAML file or module:NAME",
+        default=FROM_MODEL,
+        help=f"plate formats: {FROM_MODEL} (default: those stored in the model file), india, none (free text), "
+        "a YAML file or module:NAME",
     )
     group.add_argument(
         "--min-valid-ratio",

@@ -8,6 +8,7 @@ from typing import Any
 from anpr.charset import Charset
 from anpr.config.compose import to_plain
 from anpr.contract import PlateContract
+from anpr.grammar import embed_grammar
 from anpr.models.factory import build_model
 
 
@@ -19,5 +20,11 @@ def contract_from_config(cfg: Mapping[str, Any]) -> PlateContract:
     norm = to_plain(cfg["normalization"])
     steps = build_model(model, num_classes=Charset(charset).num_classes).time_steps
     return PlateContract(
-        charset, model["image_height"], model["image_width"], norm["mean"], norm["std"], steps, cfg.get("grammar")
+        charset,
+        model["image_height"],
+        model["image_width"],
+        norm["mean"],
+        norm["std"],
+        steps,
+        embed_grammar(cfg.get("grammar")),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from anpr.grammar import Grammar, compile_automaton, load_grammar
+from anpr.grammar import DEFAULT_GRAMMAR, Grammar, compile_automaton, load_grammar
 
 from .ctc import best_path_labels, log_softmax, min_char_confidence, sequence_log_likelihood
 from .prefix_search import SearchOptions, constrained_prefix_search, frame_candidates
@@ -69,7 +69,7 @@ class PlateDecoder:
         self,
         charset: str,
         decoder: str = DEFAULT_DECODER,
-        grammar: str | Grammar | None = "india",
+        grammar: str | Grammar | None = DEFAULT_GRAMMAR,
         temperature: float = 1.0,
         n_best: int = 3,
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,

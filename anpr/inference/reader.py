@@ -22,6 +22,7 @@ from anpr.contract import ContractError, PlateContract
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.errors import UserError
+from anpr.grammar import FROM_MODEL
 from anpr.pretrained import INT8_NAME as PRETRAINED_INT8
 from anpr.pretrained import NAME as PRETRAINED
 from anpr.pretrained import resolve_model
@@ -204,7 +205,8 @@ class PlateReader:
 
     ``decoder`` is ``"grammar"`` (the most probable reading the plate grammar accepts, or the free
     reading when that is far likelier: ``min_valid_ratio``) or ``"greedy"`` (best path);
-    ``grammar`` is ``"india"``, ``"none"``, a YAML file or ``module:NAME`` (:mod:`anpr.grammar`).
+    ``grammar`` is ``"model"`` (the default: the grammar stored in the model file), ``"india"``,
+    ``"none"``, a YAML file or ``module:NAME`` (:mod:`anpr.grammar`).
     The model's calibration temperature, if it has one, scales every confidence.
     """
 
@@ -214,7 +216,7 @@ class PlateReader:
         info: ModelInfo,
         source: str = "",
         decoder: str = DEFAULT_DECODER,
-        grammar: Any = "india",
+        grammar: Any = FROM_MODEL,
         n_best: int = 3,
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
     ) -> None:
@@ -223,6 +225,8 @@ class PlateReader:
         self.charset = Charset(info.charset)
         self.preprocessor = info.preprocessor
         self.source = source
+        if isinstance(grammar, str) and grammar == FROM_MODEL:
+            grammar = info.contract.decoding_grammar
         self.decoder = PlateDecoder(info.charset, decoder, grammar, info.temperature, n_best, min_valid_ratio)
 
     @classmethod
