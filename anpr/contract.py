@@ -2,15 +2,14 @@
 
 A network trained on 48x192 crops normalized one way, emitting 36 characters over 24 CTC steps,
 reads garbage when fed 64x256 crops or decoded with another alphabet. So these facts are decided
-once per run (:func:`anpr.config.contract.contract_from_config`) and then passed around, never re-derived: the data
-module preprocesses and checks labels with it, the LightningModule normalizes with it, checkpoints
-(``anpr`` entry) and ONNX files (``metadata_props``) store it, and inference and ``init_from``
-rebuild it from them.
+once per run (:func:`anpr.config.contract.contract_from_config`) and then passed around, never
+re-derived: the data module preprocesses and checks labels with it, the LightningModule normalizes
+with it, checkpoints and ONNX files store it (:mod:`anpr.models.model_file`), and inference and
+``init_from`` rebuild it from them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
@@ -21,12 +20,6 @@ from anpr.errors import UserError
 
 # The keys of a contract's ``preprocessing`` entry, as checkpoints and ONNX files store them.
 PREPROCESSING_KEYS = ("image_height", "image_width", "mean", "std")
-
-# ONNX metadata_props holding the contract.
-META_CHARSET = "anpr.charset"
-META_PREPROCESSING = "anpr.preprocessing"  # JSON: image_height, image_width, mean, std
-META_TIME_STEPS = "anpr.time_steps"
-META_GRAMMAR = "anpr.grammar"
 
 # The plate formats of files that record none (written before the grammar was stored).
 DEFAULT_GRAMMAR = "india"
@@ -123,32 +116,6 @@ class PlateContract:
             int(block.get("time_steps") or 0),
             block.get("grammar"),
         )
-
-    def onnx_metadata(self) -> dict[str, str]:
-        meta = {
-            META_CHARSET: self.charset,
-            META_PREPROCESSING: json.dumps(self.preprocessing),
-            META_TIME_STEPS: str(self.time_steps),
-        }
-        if self.grammar is not None:
-            meta[META_GRAMMAR] = self.grammar
-        return meta
-
-    @classmethod
-    def from_onnx_metadata(cls, meta: Mapping[str, str], source: str = "ONNX file") -> PlateContract:
-        missing = [k for k in (META_CHARSET, META_PREPROCESSING) if k not in meta]
-        if missing:
-            raise ContractError(
-                f"{source}: metadata_props lack {missing}; export it with scripts/export.py "
-                "so the file carries its charset and preprocessing"
-            )
-        block = {
-            "charset": meta[META_CHARSET],
-            "preprocessing": json.loads(meta[META_PREPROCESSING]),
-            "time_steps": meta.get(META_TIME_STEPS, 0),
-            "grammar": meta.get(META_GRAMMAR),
-        }
-        return cls.from_dict(block, source)
 
     def differences(self, other: PlateContract, ignore: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
         """(field, this value, other value) for each field that differs, except ``ignore``."""

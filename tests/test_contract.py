@@ -11,12 +11,13 @@ from anpr.data.images import Preprocessor
 from anpr.errors import ConfigError
 from anpr.inference import CheckpointError, PlateReader
 from anpr.inference.reader import checkpoint_info
+from anpr.models.model_file import contract_from_onnx_metadata, contract_onnx_metadata
 
 
 def test_round_trips_through_checkpoint_and_onnx_forms():
     contract = tiny_contract(grammar="india", mean=(0.5, 0.5, 0.5))
     assert PlateContract.from_dict(contract.to_dict()) == contract
-    assert PlateContract.from_onnx_metadata(contract.onnx_metadata()) == contract
+    assert contract_from_onnx_metadata(contract_onnx_metadata(contract)) == contract
     assert Preprocessor(contract).image_height == 32 and contract.characters.num_classes == 37
 
 

@@ -25,8 +25,9 @@ from anpr.charset import DEFAULT_CHARACTERS, Charset
 from anpr.config.compose import CONF_DIR, compose_train
 from anpr.config.contract import contract_from_config
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
-from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
+from anpr.inference.reader import OnnxBackend, PlateReader, TorchBackend, onnx_session
 from anpr.inference.timing import interleaved_medians
+from anpr.models.model_file import ModelInfo, load_checkpoint
 
 
 @dataclass

@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from anpr.cli.console import report_error
     from anpr.export.onnx_export import export_onnx, parity_check
-    from anpr.inference.reader import CheckpointError, load_checkpoint
+    from anpr.models.model_file import CheckpointError, load_checkpoint
 
     out = args.out or args.checkpoint.with_suffix(".onnx")
     try:

@@ -82,7 +82,7 @@ def write_calibration(model_path: str | Path, calibration: dict[str, Any], out: 
         import onnx
 
         from anpr.export.onnx_export import set_metadata
-        from anpr.inference.reader import META_CALIBRATION
+        from anpr.models.model_file import META_CALIBRATION
 
         model = onnx.load(str(model_path))
         set_metadata(model, {META_CALIBRATION: json.dumps(calibration)})

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, TorchBackend, load_checkpoint, onnx_session
+from anpr.inference.reader import OnnxBackend, PlateReader, TorchBackend, onnx_session
 from anpr.inference.sources import sample_plates
+from anpr.models.model_file import ModelInfo, load_checkpoint
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"

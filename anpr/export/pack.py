@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from anpr.export.onnx_export import export_onnx, parity_check
-from anpr.inference.reader import load_checkpoint
+from anpr.models.model_file import load_checkpoint
 from anpr.pretrained import FILES, FOLDER
 
 PROVENANCE = FOLDER / "provenance.json"

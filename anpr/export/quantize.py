@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from anpr.bench.table import markdown_table
-from anpr.inference.reader import ModelInfo, OnnxBackend, PlateReader, onnx_session
+from anpr.inference.reader import OnnxBackend, PlateReader, onnx_session
 from anpr.inference.sources import sample_plates
 from anpr.inference.timing import interleaved_medians
+from anpr.models.model_file import META_QUANTIZATION, ModelInfo
 
 QUANT_FORMATS = ("qoperator", "qdq")
-META_QUANTIZATION = "anpr.quantization"
 # Different synthetic plates calibrate and judge a quantized model.
 CALIBRATION_SEED, EVAL_SEED = 1, 2
 

@@ -17,7 +17,7 @@ import torch
 
 from anpr.contract import PlateContract
 from anpr.errors import ConfigError
-from anpr.inference.reader import load_checkpoint
+from anpr.models.model_file import load_checkpoint
 
 
 def _differences(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:

@@ -44,7 +44,7 @@ def blend_states(start: dict[str, Any], finetuned: dict[str, Any], weight: float
 def interpolate_checkpoints(start: str | Path, finetuned: str | Path, weight: float) -> dict[str, Any]:
     """The blended checkpoint (``state_dict`` and ``anpr`` block, no calibration: a blend's
     confidences need their own temperature, ``anpr calibrate``)."""
-    from anpr.inference.reader import load_checkpoint
+    from anpr.models.model_file import load_checkpoint
 
     net_a, info_a = load_checkpoint(start)
     net_b, info_b = load_checkpoint(finetuned)
