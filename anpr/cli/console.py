@@ -35,3 +35,28 @@ def stdout_console(**options):
     if sys.stdout.isatty():
         return Console(**options)
     return Console(**{"width": 100_000, "soft_wrap": True, **options})
+
+
+class CountingProgress:
+    """A transient progress bar that appears only for work of at least ``threshold`` items (a
+    bar that flashes for a fraction of a second is noise); use ``on_start``/``advance`` as callbacks."""
+
+    def __init__(self, console, label: str, threshold: int = 0) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.progress = Progress(*columns, console=console, transient=True)
+        self.threshold, self.task = threshold, None
+
+    def on_start(self, total: int) -> None:
+        if total >= self.threshold:
+            self.task = self.progress.add_task("items", total=total)
+            self.progress.start()
+
+    def advance(self, n: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
