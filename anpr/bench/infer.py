@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,15 @@ from anpr.inference.reader import OnnxBackend, PlateReader, TorchBackend, onnx_s
 from anpr.inference.timing import interleaved_medians
 from anpr.models.model_file import ModelInfo, load_checkpoint
 
+DEFAULT_MODEL_CONFIGS = ("crnn_small",)  # what the benchmarks time when given no model
+
+
+def default_configs(model_configs: Sequence[str] | None, checkpoints: Sequence[Any]) -> list[str]:
+    """The model configs to time: those asked for, else the default unless checkpoints were given."""
+    if model_configs is not None:
+        return list(model_configs)
+    return [] if checkpoints else list(DEFAULT_MODEL_CONFIGS)
+
 
 @dataclass
 class InferSettings:
@@ -41,6 +50,15 @@ class InferSettings:
     int8_formats: Sequence[str] = ("qoperator", "qdq")
     threads: int | None = None
     decoder: str = DEFAULT_DECODER  # decodes the reads compared across runtimes
+
+    @classmethod
+    def configured(cls, smoke: bool = False, threads: int | None = None, **fields) -> InferSettings:
+        """The measuring settings (or :meth:`smoke`'s) with ``threads`` and ``fields``."""
+        return replace(cls.smoke(threads) if smoke else cls(threads=threads), **fields)
+
+    def with_overrides(self, overrides: dict) -> InferSettings:
+        """These settings with the fields in ``overrides`` replaced (sequences become tuples)."""
+        return replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
 
     @classmethod
     def smoke(cls, threads: int | None = None) -> InferSettings:

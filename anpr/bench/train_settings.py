@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PARTS = ("loop", "model", "data")
 
@@ -59,6 +59,15 @@ class TrainSettings:
     distinct_batches: int = 8  # the loops cycle through this many augmented batches
     # Processes rendering the synthetic plates (the smoke run renders a few in-process).
     render_workers: int = field(default_factory=lambda: max(1, min(8, os.cpu_count() or 1)))
+
+    @classmethod
+    def configured(cls, smoke: bool = False, threads: int | None = None, **fields) -> TrainSettings:
+        """The measuring settings (or :meth:`smoke`'s) with ``threads`` and ``fields``."""
+        return replace(cls.smoke(threads) if smoke else cls(threads=threads), **fields)
+
+    def with_overrides(self, overrides: dict) -> TrainSettings:
+        """These settings with the fields in ``overrides`` replaced (sequences become tuples)."""
+        return replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
 
     @classmethod
     def smoke(cls, threads: int | None = None) -> TrainSettings:
