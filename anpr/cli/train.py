@@ -1,8 +1,9 @@
 """Train a plate reader with Hydra overrides of conf/train.yaml.
 
-    anpr train preset=accuracy hardware=gpu12gb      # or: python scripts/train.py ...
+    anpr train preset=accuracy hardware=gpu12gb
     anpr train -m preset=speed,balanced model.hidden_size=128,256
     anpr train --cfg job                               # print the composed config, train nothing
+    anpr train --config-dir my_conf data=my_crops      # add your own config folder to ours
 
 Hydra parses the arguments (`anpr train --help` lists the config groups); the run folders come
 from conf/hydra/default.yaml either way.
@@ -65,8 +66,8 @@ def main(argv: list[str] | None = None, conf_dir: Path | None = None) -> int:
         from anpr.cli.console import report_error
 
         report_error(
-            f"anpr train needs the repository's conf/ folder ({conf_dir} is missing): "
-            "run it from a clone of the repository"
+            f"anpr train needs its config folder and {conf_dir} is missing: reinstall anpr "
+            "(the wheel carries anpr/conf) or run from a clone of the repository"
         )
         return 2
     import hydra
