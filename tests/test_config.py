@@ -120,3 +120,16 @@ def test_only_the_demo_asks_for_cpu_bf16() -> None:
     assert compose_train([]).cpu_bf16 is True
     for preset in PRESETS:
         assert compose_train([f"preset={preset}"]).cpu_bf16 is False
+
+
+def test_users_add_their_own_config_folder_without_copying_ours(tmp_path, capsys):
+    """`anpr train --config-dir DIR`: DIR's groups join conf/'s; a data config there extends ours."""
+    from helpers import script_main
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "depot.yaml").write_text(
+        "defaults:\n  - rec\nimages_dir: /srv/depot/images\nlabels_file: /srv/depot/labels.txt\n"
+    )
+    assert script_main("train")(["--config-dir", str(tmp_path), "data=depot", "--cfg", "job"]) == 0
+    printed = capsys.readouterr().out
+    assert "images_dir: /srv/depot/images" in printed and "_target_: anpr.data.PlateDataModule" in printed
