@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from helpers import TINY_MODEL, compose_train
 
+from anpr.config.compose import run_settings
 from anpr.config.contract import contract_from_config
 from anpr.train.run import build_data, build_module
 
@@ -25,7 +26,7 @@ def configured_module(rec_dataset, augmentation: str):
     contract = contract_from_config(cfg)
     datamodule = build_data(cfg, contract)
     datamodule.setup()
-    return build_module(cfg, contract), datamodule
+    return build_module(run_settings(cfg), contract), datamodule
 
 
 def test_seed_on_device_moves_every_augmentation_off_the_loaders(rec_dataset) -> None:

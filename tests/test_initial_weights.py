@@ -104,11 +104,11 @@ def test_train_script_starts_a_new_run_from_another_runs_weights(tmp_path: Path)
 def test_a_run_from_trained_weights_has_no_alignment_guide() -> None:
     """The guide is for a fresh network on the CTC plateau; started from trained weights it would
     pull the reads towards its own rows, whatever rows the weights learnt."""
-    from anpr.config.compose import compose_train
+    from anpr.config.compose import compose_train, run_settings
     from anpr.train.losses import alignment_weight
     from anpr.train.run import build_module
 
-    fresh = build_module(compose_train(), TINY_CONTRACT.with_time_steps(48))
+    fresh = build_module(run_settings(compose_train()), TINY_CONTRACT.with_time_steps(48))
     assert alignment_weight(0, **fresh.hparams.alignment) > 0
-    tuned = build_module(compose_train(["init_from=pretrained"]), TINY_CONTRACT.with_time_steps(48))
+    tuned = build_module(run_settings(compose_train(["init_from=pretrained"])), TINY_CONTRACT.with_time_steps(48))
     assert alignment_weight(0, **dict(tuned.hparams.alignment or {})) == 0.0

@@ -90,6 +90,7 @@ def run_lightning(
     """Fit ``module`` on ``batches`` (one epoch) under a Trainer configured per ``variant``."""
     from hydra.utils import instantiate
 
+    from anpr.config.compose import run_settings
     from anpr.train.hparams import HparamsSummary, flatten_for_hparams
     from anpr.train.run import instantiate_group
 
@@ -122,7 +123,7 @@ def run_lightning(
             for entry in (cfg.callbacks or {}).values()
             if entry is not None and "_target_" in entry and wanted(entry)
         ]
-        callbacks.append(HparamsSummary(flatten_for_hparams(cfg)))
+        callbacks.append(HparamsSummary(flatten_for_hparams(run_settings(cfg))))
         loggers = [] if variant == NO_LOGGER else instantiate_group(cfg.get("logger"))
         trainer = instantiate(
             cfg.trainer,

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from anpr.bench.train_settings import TrainSettings
-from anpr.config.compose import compose_train
+from anpr.config.compose import compose_train, run_settings
 
 
 def compose_train_config(model: str, settings: TrainSettings, dataset_dir: Path, work_dir: Path):
@@ -57,7 +57,7 @@ def training_module(cfg, datamodule, **performance):
     if performance:
         cfg = OmegaConf.merge(cfg, {"performance": performance})
     torch.manual_seed(int(cfg.seed))
-    return build_module(cfg, datamodule.contract)
+    return build_module(run_settings(cfg), datamodule.contract)
 
 
 def module_optimizers(module, total_steps: int):

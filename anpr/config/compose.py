@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 from anpr.config.hardware import cpu_runs_bf16_fast
 
@@ -94,6 +96,23 @@ def compose_train(overrides: Sequence[str] = (), return_hydra_config: bool = Fal
     register_resolvers()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="train", overrides=list(overrides), return_hydra_config=return_hydra_config)
+
+
+def run_settings(cfg: DictConfig) -> dict[str, Any]:
+    """A composed training config as plain, resolved Python, converted once at the start of a run.
+
+    Hydra's own ``hydra`` node (in configs composed for tools) is left out, and so, outside a Hydra
+    run, is any section that names the run's folder (``paths``): there is no run folder to name."""
+    settings = {}
+    for key in cfg:
+        if key == "hydra":
+            continue
+        try:
+            settings[key] = to_plain(cfg[key])
+        except InterpolationResolutionError:
+            if HydraConfig.initialized():
+                raise
+    return settings
 
 
 def to_plain(config: Any) -> Any:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig, OmegaConf
-
-from anpr.config.compose import to_plain
 
 # The metrics TensorBoard's HPARAMS tab shows next to each run's knobs (each tag's last value).
 HPARAMS_METRICS = ("val/seq_acc", "val/char_acc", "val/loss", "best/val/seq_acc", "best/val/char_acc")
@@ -25,17 +23,12 @@ def best_scores(trainer: L.Trainer, with_paths: bool = False) -> dict[str, Any]:
     return best
 
 
-def flatten_for_hparams(cfg: DictConfig) -> dict[str, Any]:
-    """The knobs worth comparing across runs, flattened to scalars for TensorBoard's HPARAMS tab."""
-    wanted = {
-        "model": cfg.get("model"),
-        "optimizer": cfg.get("optimizer"),
-        "scheduler": cfg.get("scheduler"),
-        "batch_size": cfg.get("batch_size"),
-        "max_epochs": cfg.trainer.get("max_epochs"),
-        "precision": cfg.trainer.get("precision"),
-        "seed": cfg.get("seed"),
-    }
+def flatten_for_hparams(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The knobs worth comparing across runs (from a run's plain settings), flattened to scalars
+    for TensorBoard's HPARAMS tab."""
+    trainer = settings.get("trainer") or {}
+    wanted = {key: settings.get(key) for key in ("model", "optimizer", "scheduler", "batch_size")}
+    wanted |= {key: trainer.get(key) for key in ("max_epochs", "precision")} | {"seed": settings.get("seed")}
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
@@ -47,7 +40,7 @@ def flatten_for_hparams(cfg: DictConfig) -> dict[str, Any]:
         else:
             flat[prefix] = str(value)
 
-    walk("", to_plain(OmegaConf.create({k: v for k, v in wanted.items()})))
+    walk("", wanted)
     return flat
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from anpr.config.compose import to_plain
+from anpr.config.compose import run_settings
 from anpr.config.contract import contract_from_config
 from anpr.contract import PlateContract
 from anpr.errors import ConfigError
@@ -37,21 +38,22 @@ def build_data(cfg: DictConfig, contract: PlateContract, **overrides: Any) -> An
     return instantiate(cfg.data, _partial_=True, **overrides)(contract=contract)
 
 
-def build_module(cfg: DictConfig, contract: PlateContract) -> PlateRecognitionModule:
-    """The LightningModule of ``cfg``. A run started from trained weights (``init_from``) has no
-    alignment guide: it is past the CTC plateau the guide is for, and a guide that reads rows
-    another way than the weights learnt (files from before rows were filled from the bottom)
-    would fight them."""
+def build_module(settings: Mapping[str, Any], contract: PlateContract) -> PlateRecognitionModule:
+    """The LightningModule of a run's plain ``settings`` (:func:`anpr.config.compose.run_settings`).
+
+    A run started from trained weights (``init_from``) has no alignment guide: it is past the CTC
+    plateau the guide is for, and a guide that reads rows another way than the weights learnt
+    (files from before rows were filled from the bottom) would fight them."""
+    optional = {key: settings[key] for key in ("max_consecutive_nonfinite", "loss") if key in settings}
     return PlateRecognitionModule(
-        model=to_plain(cfg.model),
+        model=settings["model"],
         contract=contract,
-        optimizer=to_plain(cfg.optimizer),
-        scheduler=to_plain(cfg.scheduler),
-        max_consecutive_nonfinite=cfg.get("max_consecutive_nonfinite", 5),
-        device_augmentations=to_plain(cfg.get("augmentation", {}).get("device_transforms") or []),
-        loss=to_plain(cfg.get("loss")),
-        alignment=None if cfg.get("init_from") else to_plain(cfg.get("alignment")),
-        **to_plain(cfg.get("performance", {})),
+        optimizer=settings["optimizer"],
+        scheduler=settings["scheduler"],
+        device_augmentations=(settings.get("augmentation") or {}).get("device_transforms") or [],
+        alignment=None if settings.get("init_from") else settings.get("alignment"),
+        **optional,
+        **(settings.get("performance") or {}),
     )
 
 
@@ -109,30 +111,33 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
-    """Build the trainer, data and module, fit, and write ``metrics.json`` (rank zero)."""
-    output_dir = Path(cfg.paths.output_dir)
-    callbacks = [*instantiate_group(cfg.get("callbacks")), HparamsSummary(flatten_for_hparams(cfg))]
+    """Build the trainer, data and module, fit, and write ``metrics.json`` (rank zero).
+
+    ``cfg`` is converted to plain Python once (``settings``); what Hydra instantiates (trainer,
+    callbacks, data) and the DDP batching, which reads how the batch size was derived, keep it."""
+    settings = run_settings(cfg)
+    output_dir = Path(settings["paths"]["output_dir"])
+    callbacks = [*instantiate_group(cfg.get("callbacks")), HparamsSummary(flatten_for_hparams(settings))]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     data_overrides = {}
     batching = per_process_batching(cfg, trainer.world_size)
     if batching:  # several processes share the preset's batch
         trainer.accumulate_grad_batches = batching["accumulate_grad_batches"]
         data_overrides["batch_size"] = batching["batch_size"]
-    contract = contract_from_config(cfg)
+    contract = contract_from_config(settings)
     datamodule = build_data(cfg, contract, **data_overrides)
     unpadded_validation(datamodule)
-    module = build_module(cfg, contract)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir)
-    if cfg.get("init_from"):
+    module = build_module(settings, contract)
+    ckpt_path = resolve_ckpt_path(settings.get("ckpt_path"), output_dir)
+    init_from = settings.get("init_from")
+    if init_from:
         if ckpt_path:
             raise ConfigError(
                 "init_from and ckpt_path were both given: ckpt_path resumes a run (its weights, optimizer "
                 "and schedule), init_from starts a new run from a checkpoint's weights. Pick one."
             )
-        load_initial_weights(module.net, cfg.init_from, contract, to_plain(cfg.model))
-        log.info(
-            "Starting from the weights of %s (new optimizer and schedule)", resolve_model(cfg.init_from, "checkpoint")
-        )
+        load_initial_weights(module.net, init_from, contract, settings["model"])
+        log.info("Starting from the weights of %s (new optimizer and schedule)", resolve_model(init_from, "checkpoint"))
     if ckpt_path:
         refuse_finished_run(ckpt_path)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
