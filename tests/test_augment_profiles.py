@@ -41,6 +41,7 @@ def share_pushed_out(transforms, plates, repeats: int = 10) -> float:
     return out / (repeats * len(plates))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["seed", "detector"])
 def test_a_profile_keeps_the_characters_in_view(profile, plates) -> None:
     transforms = OmegaConf.to_container(compose_train([f"augmentation={profile}"]).augmentation.transforms)

@@ -133,6 +133,7 @@ def test_trainer_run_skips_with_the_contracts_time_steps(tmp_path: Path) -> None
     assert len(dm.train_set) + len(dm.val_set) == 11
 
 
+@pytest.mark.slow
 def test_train_script_skips_bad_samples_into_the_run_folder(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(16, seed=2))
     (images_dir / "plate_0004.png").write_bytes(b"")

@@ -24,6 +24,7 @@ def test_model_configs_merge_their_defaults():
     assert info.preprocessing["image_height"] == load_model_config("crnn_small")["image_height"]
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_run(tmp_path, capsys):
     threads = torch.get_num_threads()
     checkpoint, _, _, _ = tiny_model_files()
@@ -83,6 +84,7 @@ def positive(cell: str) -> float:
     return value
 
 
+@pytest.mark.slow
 def test_train_benchmark_smoke_run(tmp_path, capsys):
     threads = torch.get_num_threads()
     out = tmp_path / "train-bench.md"

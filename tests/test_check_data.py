@@ -71,6 +71,7 @@ def test_strict_and_lenient_readers_share_the_parser(broken) -> None:
         read_labels(labels_file)
 
 
+@pytest.mark.slow
 def test_script_reports_lines_and_exit_code(broken, tmp_path: Path, capsys) -> None:
     images_dir, labels_file, _ = broken
     script = load_script()

@@ -69,12 +69,14 @@ def test_command_help_is_the_commands_own(tmp_path: Path) -> None:
     assert "--min-confidence" in result.stdout and "--json" in result.stdout
 
 
+@pytest.mark.slow
 def test_predict_reads_a_plate_with_the_shipped_model(plate_png: Path) -> None:
     result = anpr("predict", "pretrained", str(plate_png), "--threads", "1", cwd=plate_png.parent)
     assert result.returncode == 0, result.stderr
     assert str(plate_png) in result.stdout
 
 
+@pytest.mark.slow
 def test_predict_does_not_load_lightning_or_hydra(plate_png: Path) -> None:
     code = (
         "import sys\nfrom anpr.cli.main import main\n"
@@ -88,6 +90,7 @@ def test_predict_does_not_load_lightning_or_hydra(plate_png: Path) -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
+@pytest.mark.slow
 def test_train_cfg_job_prints_the_composed_config_like_the_script(tmp_path: Path) -> None:
     result = anpr("train", "--cfg", "job", "preset=speed", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -104,13 +107,13 @@ def test_train_cfg_job_prints_the_composed_config_like_the_script(tmp_path: Path
     assert not (tmp_path / "outputs").exists()  # --cfg trains nothing and makes no run folder
 
 
-def test_train_without_the_repositorys_conf_says_so(tmp_path: Path, capsys) -> None:
+def test_train_without_its_config_folder_says_so(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "conf"
     assert train_command.main(["--cfg", "job"], conf_dir=missing) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [
-        f"error: anpr train needs the repository's conf/ folder ({missing} is missing): "
-        "run it from a clone of the repository"
+        f"error: anpr train needs its config folder and {missing} is missing: reinstall anpr "
+        "(the wheel carries anpr/conf) or run from a clone of the repository"
     ]
 
 
@@ -145,6 +148,7 @@ def test_ddp_ranks_rerun_a_command_that_trains(started_as: str, tmp_path: Path, 
     assert sys.argv[0] == argv0 and main_module.__spec__ is spec  # put back afterwards
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_scripts_are_shims_over_the_commands(name: str, tmp_path: Path) -> None:
     script = ROOT / "scripts" / f"{SCRIPTS[name]}.py"

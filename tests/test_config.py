@@ -116,6 +116,7 @@ def test_cpu_bf16_needs_both_the_request_and_native_support(monkeypatch, asked, 
     assert anpr.config.compose.auto_precision(asked) == expected
 
 
+@pytest.mark.slow
 def test_only_the_demo_asks_for_cpu_bf16() -> None:
     assert compose_train([]).cpu_bf16 is True
     for preset in PRESETS:

@@ -43,6 +43,7 @@ def fit(tmp_path: Path, nan_batches: set[int], steps: int = 8) -> PlateRecogniti
     return module
 
 
+@pytest.mark.slow
 def test_a_nonfinite_loss_is_skipped_and_counted(tmp_path: Path) -> None:
     module = fit(tmp_path, nan_batches={2})
     assert module.nonfinite_batches == 1

@@ -32,6 +32,7 @@ def test_ddp_cpu_profile_is_two_gloo_processes() -> None:
     assert cfg.trainer.strategy.process_group_backend == "gloo"
 
 
+@pytest.mark.slow
 def test_slurm_launcher_asks_for_the_trainer_nodes_and_one_task_per_gpu() -> None:
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     cfg = compose_train(

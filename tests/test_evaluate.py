@@ -163,6 +163,7 @@ def test_evaluate_script_with_a_real_model_matches_independent_numbers(tmp_path,
     assert metrics["greedy"]["sequence_accuracy"] == pytest.approx(sum(r[1] == r[6] for r in rows) / 6)
 
 
+@pytest.mark.slow
 def test_evaluate_script_decoder_choice(tmp_path):
     checkpoint, _, images_dir, labels_file = tiny_model_files()
     reports = {}
@@ -215,6 +216,7 @@ def test_feature_breakdown_counts_one_digit_districts_and_the_layouts_file_tags(
     assert samples[2].layout == "two-line" and samples[2].tags == ("separator:dot",)
 
 
+@pytest.mark.slow
 def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path):
     from anpr.evaluate.perturb import perturb_dataset
 

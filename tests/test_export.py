@@ -91,6 +91,7 @@ def test_choose_int8_needs_speed_at_both_batch_sizes_and_kept_accuracy():
     assert choose_int8(fp32, [_m("q", 5, 300, acc=0.9, agreement=0.7)])[0] is not None
 
 
+@pytest.mark.slow
 def test_int8_file_is_only_written_when_chosen_or_forced(tmp_path, monkeypatch):
     import anpr.export.quantize as quantize
 

@@ -47,6 +47,7 @@ def test_automaton_and_regex_agree_on_sampled_plates_and_their_near_misses(autom
     assert 0.05 * len(near) < accepted < 0.95 * len(near)  # the comparison covers both answers
 
 
+@pytest.mark.slow
 def test_automaton_and_regex_agree_on_every_short_string_over_a_small_alphabet(automaton):
     alphabet = "KLD0123A"  # state and Delhi codes, zero and non-zero digits, a series letter
     strings = ["".join(p) for n in range(1, 7) for p in itertools.product(alphabet, repeat=n)]

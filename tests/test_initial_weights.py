@@ -64,6 +64,7 @@ def test_a_checkpoint_of_another_network_is_refused_naming_every_difference(tmp_
     assert all(torch.equal(before[k], v) for k, v in fresh.state_dict().items())  # untouched
 
 
+@pytest.mark.slow
 def test_train_script_starts_a_new_run_from_another_runs_weights(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
     first = run_script(

@@ -31,6 +31,7 @@ def _folder_with_bad_files(tmp_path):
     return folder, good, corrupt, notes
 
 
+@pytest.mark.slow
 def test_predict_json_reports_bad_files_and_reads_the_rest(tmp_path):
     checkpoint, _, _, _ = tiny_model_files()
     folder, good, corrupt, notes = _folder_with_bad_files(tmp_path)
@@ -65,6 +66,7 @@ def test_predict_table_on_onnx_with_files_and_globs(tmp_path, capsys):
     assert [json.loads(line)["path"] for line in lines] == [str(good[0]), str(good[1])]
 
 
+@pytest.mark.slow
 def test_predict_min_confidence_marks_doubtful_reads_for_review_and_decoder_choice(tmp_path, capsys):
     checkpoint, onnx_path, images_dir, _ = tiny_model_files()
     images = [str(images_dir / f"plate_{i:04d}.png") for i in range(8)]

@@ -48,6 +48,7 @@ def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
     assert not any("optimizer" in key for key in torch.load(FILES["checkpoint"], weights_only=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("int8", [False, True])
 def test_reads_freshly_rendered_plates(int8: bool) -> None:
     synth = PlateSynthesizer(HELD_OUT_SEED, two_line_fraction=0.25)
@@ -62,6 +63,7 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     assert right >= 0.85 * len(samples), f"{right} of {len(samples)} read exactly"
 
 
+@pytest.mark.slow
 def test_init_from_pretrained_starts_a_fine_tuning_run(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(24))
     run_dir = tmp_path / "run"

@@ -144,6 +144,7 @@ def test_different_seeds_give_different_samples():
     assert all(x.image.shape != y.image.shape or x.image.tobytes() != y.image.tobytes() for x, y in pairs)
 
 
+@pytest.mark.slow
 def test_every_scheme_and_layout_appears(samples):
     assert set(s.scheme for s in samples) == set(SCHEME_NAMES)
     assert Counter(s.layout for s in samples).keys() == set(LAYOUTS)
@@ -201,6 +202,7 @@ def test_write_dataset_writes_images_labels_layout_and_meta(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp folders left
 
 
+@pytest.mark.slow
 def test_write_dataset_with_workers_matches_single_process(tmp_path):
     one = write_dataset(tmp_path / "a", 6, seed=4, workers=1, progress=False)
     two = write_dataset(tmp_path / "b", 6, seed=4, workers=2, progress=False)
@@ -227,6 +229,7 @@ def test_contact_sheet_is_a_grid_png(tmp_path, samples):
     assert sheet is not None and sheet.shape[1] == 3 * 260 and sheet.shape[0] == 3 * 110
 
 
+@pytest.mark.slow
 def test_cli_writes_dataset_and_preview(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [

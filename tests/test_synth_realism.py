@@ -21,6 +21,7 @@ def samples():
     return [synth.render(i) for i in range(300)]
 
 
+@pytest.mark.slow
 def test_every_layout_and_separator_appears_in_a_few_hundred_plates(samples):
     layouts = Counter(s.layout for s in samples)
     assert set(layouts) == set(LAYOUTS)

@@ -39,6 +39,7 @@ OVERFIT_MODEL = {  # TINY_NET, wide enough to learn 32 plates by heart in a few 
 }
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_32_plates(tmp_path: Path) -> None:
     """Proof that loss, decoding and metrics are wired right: 100% on the training plates."""
     images_dir, labels_file = write_rec_dataset(tmp_path, random_plate_texts(32, seed=3))
@@ -87,6 +88,7 @@ def scalar_tags(event_dir: Path) -> set[str]:
     return tags
 
 
+@pytest.mark.slow
 def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
     run_dir = tmp_path / "run"
@@ -122,6 +124,7 @@ def test_train_script_leaves_checkpoints_and_tensorboard_logs_and_resumes(tmp_pa
     assert "val/seq_acc" in metrics and "best/val/seq_acc" in metrics
 
 
+@pytest.mark.slow
 def test_resuming_with_another_epoch_count_is_refused_with_advice(tmp_path: Path) -> None:
     """The one-cycle schedule is fixed at a run's start; a resume that plans more steps would
     otherwise crash when the schedule runs out, after all that training."""
@@ -139,6 +142,7 @@ def test_resuming_with_another_epoch_count_is_refused_with_advice(tmp_path: Path
     assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 6  # untouched
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint_and_continues_the_global_step(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
     run_dir = tmp_path / "run"
@@ -162,6 +166,7 @@ def test_killed_run_resumes_from_last_checkpoint_and_continues_the_global_step(t
     assert f"Epoch {killed_at // 3 + 1}/40" in resumed.stdout
 
 
+@pytest.mark.slow
 def test_sigterm_saves_a_checkpoint_mid_epoch_and_the_run_resumes(tmp_path: Path) -> None:
     images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(48))
     run_dir = tmp_path / "run"
