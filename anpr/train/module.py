@@ -206,19 +206,12 @@ class PlateRecognitionModule(L.LightningModule):
             metric.reset()
 
     def configure_optimizers(self) -> dict:
-        opt = dict(self.hparams.optimizer or {})
-        sched = dict(self.hparams.scheduler or {})
-        optimizer = torch.optim.AdamW(
-            self.parameters(), lr=opt.get("lr", 1.5e-3), weight_decay=opt.get("weight_decay", 0.02)
-        )
+        """AdamW and a per-step OneCycleLR with the config's arguments (conf/train.yaml states the
+        values; an argument left out takes PyTorch's default, never a second copy of ours)."""
+        optimizer = torch.optim.AdamW(self.parameters(), **(self.hparams.optimizer or {}))
+        total_steps = int(self.trainer.estimated_stepping_batches)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=sched.get("max_lr", 3e-3),
-            total_steps=int(self.trainer.estimated_stepping_batches),
-            pct_start=sched.get("pct_start", 0.1),
-            anneal_strategy=sched.get("anneal_strategy", "cos"),
-            div_factor=sched.get("div_factor", 10.0),
-            final_div_factor=sched.get("final_div_factor", 100.0),
+            optimizer, total_steps=total_steps, **{"max_lr": optimizer.defaults["lr"], **(self.hparams.scheduler or {})}
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
