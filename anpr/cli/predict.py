@@ -41,13 +41,13 @@ def main(argv=None) -> int:
     from rich.table import Table
 
     from anpr.cli.console import report_error, stdout_console
+    from anpr.data.images import quiet_opencv
     from anpr.grammar import GrammarError
     from anpr.inference import CheckpointError, PlateReader
     from anpr.inference.predict import predict_files
     from anpr.inference.sources import expand_inputs
 
     err = Console(stderr=True)
-    quiet_opencv()
     try:
         reader = PlateReader.from_path(args.model, threads=args.threads, **decoding_options(args))
     except (CheckpointError, GrammarError) as e:
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
         table.add_column("status", no_wrap=True)
     errors = []
     failed = 0
-    with progress:
+    with progress, quiet_opencv():
         task = progress.add_task("read", total=len(inputs))
         for record in predict_files(
             reader, inputs, args.batch_size, lambda n: progress.advance(task, n), args.min_confidence
@@ -103,16 +103,6 @@ def main(argv=None) -> int:
     if failed:
         report_error(f"{failed} of {len(inputs)} inputs failed")
     return 1 if failed else 0
-
-
-def quiet_opencv() -> None:
-    """Unreadable files are reported once, by us; not also by OpenCV's decoder warnings."""
-    import cv2
-
-    try:
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    except AttributeError:
-        pass
 
 
 if __name__ == "__main__":

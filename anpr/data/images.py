@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,22 @@ import torch
 
 if TYPE_CHECKING:
     from anpr.contract import PlateContract
+
+
+@contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """Keep OpenCV's decoder warnings about corrupt files off the console: unreadable files are
+    reported once, by us, with their names."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    previous = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(previous)
 
 
 class ImageReadError(ValueError):

@@ -6,34 +6,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-
-import cv2
 
 from anpr.data.checks.cache import ImageCache
 from anpr.data.checks.images import Finding, ImageFacts, ImageLimits, facts_findings, probe_image
+from anpr.data.images import quiet_opencv
 
 
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
-
-
-@contextmanager
-def quiet_opencv() -> Iterator[None]:
-    """Keep OpenCV's decoder warnings about corrupt files off the console while scanning."""
-    logging = getattr(getattr(cv2, "utils", None), "logging", None)
-    if logging is None:
-        yield
-        return
-    previous = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(previous)
 
 
 def scan_images(
