@@ -18,6 +18,7 @@ import numpy as np
 from anpr.data.images import ImageReadError, read_image
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layout_tags
+from anpr.data.sheets import labelled_rows, reads_grid
 from anpr.evaluate.metrics import CharacterAccuracy, SequenceAccuracy, per_plate_character_accuracy
 from anpr.evaluate.reliability import accuracy_at_coverage, coverage_at_accuracy, expected_calibration_error
 from anpr.evaluate.significance import accuracy_interval
@@ -236,13 +237,11 @@ def mistakes_grid(
     """An RGB grid of the given reads, each captioned ``pred | truth``."""
     import cv2
 
-    from anpr.train.callbacks import prediction_grid
-
     if not samples:
         return None
     height, width = size
     crops = [cv2.resize(read_image(Path(images_dir) / s.record.image_name), (width, height)) for s in samples]
-    return prediction_grid(np.stack(crops), [s.pred for s in samples], [s.truth for s in samples], columns)
+    return reads_grid(list(crops), [s.pred for s in samples], [s.truth for s in samples], columns)
 
 
 def reads_sheet(
@@ -250,20 +249,13 @@ def reads_sheet(
 ) -> np.ndarray | None:
     """An RGB sheet of the same plates (``chosen`` indices) read several ways, a named row each
     (a condition, a model): each crop as the model sees it, captioned with that row's read."""
-    import cv2
-
     if not chosen:
         return None
-    label_width = max(
-        LABEL_WIDTH, *(cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] + 8 for name in rows)
-    )
-    drawn = []
-    for name, (samples, images_dir) in rows.items():
-        row = mistakes_grid([samples[i] for i in chosen], images_dir, size, columns=len(chosen))
-        label = np.full((row.shape[0], label_width, 3), 255, np.uint8)
-        cv2.putText(label, name, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        drawn.append(np.concatenate([label, row], axis=1))
-    return np.concatenate(drawn, axis=0)
+    rows = {
+        name: mistakes_grid([samples[i] for i in chosen], images_dir, size, columns=len(chosen))
+        for name, (samples, images_dir) in rows.items()
+    }
+    return labelled_rows(rows, min_label_width=LABEL_WIDTH)
 
 
 def write_report(

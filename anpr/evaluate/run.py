@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.data.layouts import find_layouts_file
+from anpr.data.sheets import write_png
 from anpr.evaluate.comparison import compare_reads, differing_plates
 from anpr.evaluate.conditions import CLEAN, condition_summary, conditions_sheet, evaluate_conditions
 from anpr.evaluate.report import Sample, evaluate, reads_sheet, write_report
@@ -100,7 +101,7 @@ def evaluate_model(
         run.written["conditions"] = _write_json(run.conditions, out / "conditions.json")
         sheet = conditions_sheet(results)
         if sheet is not None:
-            run.written["conditions_sheet"] = write_sheet(sheet, out / "conditions.png")
+            run.written["conditions_sheet"] = write_png(sheet, out / "conditions.png")
     if compare is not None:
         other = PlateReader.from_path(compare, threads=threads, **decoding)
         other_results = evaluate_conditions(
@@ -137,7 +138,7 @@ def _compare(run: EvaluationRun, other_results: Results, out: Path) -> dict[str,
         {names[0]: (first, images_dir), names[1]: (second, images_dir)}, differing_plates(first, second)
     )
     if sheet is not None:
-        run.written["comparison_sheet"] = write_sheet(sheet, out / "comparison.png")
+        run.written["comparison_sheet"] = write_png(sheet, out / "comparison.png")
     return comparison
 
 
@@ -149,13 +150,4 @@ def _grammar_name(reader: PlateReader) -> str:
 def _write_json(data: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def write_sheet(sheet, path: Path) -> Path:
-    """A sheet of reads (RGB array) as a PNG."""
-    import cv2
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return path

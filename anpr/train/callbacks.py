@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import cv2
 import lightning as L
 import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
+
+from anpr.data.sheets import reads_grid
 
 
 class ValidationSummary(L.Callback):
@@ -62,7 +63,7 @@ class PredictionGrid(L.Callback):
                 images = images.permute(0, 2, 3, 1).numpy()
             else:
                 images = denormalize(images.float(), mean, std)
-            self.grid = prediction_grid(images, outputs["preds"][:n], batch["texts"][:n], self.columns)
+            self.grid = reads_grid(images, outputs["preds"][:n], batch["texts"][:n], self.columns)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.grid is None or trainer.sanity_checking:
@@ -80,23 +81,3 @@ def denormalize(images: torch.Tensor, mean, std) -> np.ndarray:
     std_t = torch.tensor(std).view(1, 3, 1, 1)
     pixels = ((images * std_t + mean_t) * 255).clamp(0, 255).byte()
     return pixels.permute(0, 2, 3, 1).numpy()
-
-
-def prediction_grid(images: np.ndarray, preds: list[str], truths: list[str], columns: int = 4) -> np.ndarray:
-    """Tile crops with a caption strip each: green when read right, red with the truth when wrong."""
-    tiles = []
-    for image, pred, truth in zip(images, preds, truths):
-        height, width = image.shape[:2]
-        caption = np.full((22, width, 3), 255, np.uint8)
-        ok = pred == truth
-        text = pred if ok else f"{pred or '-'} | {truth}"
-        color = (0, 140, 0) if ok else (210, 0, 0)
-        cv2.putText(caption, text, (3, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1, cv2.LINE_AA)
-        tile = np.concatenate([image, caption], axis=0)
-        if not ok:
-            cv2.rectangle(tile, (0, 0), (width - 1, tile.shape[0] - 1), color, 2)
-        tiles.append(np.pad(tile, ((2, 2), (2, 2), (0, 0)), constant_values=255))
-    while len(tiles) % columns:
-        tiles.append(np.full_like(tiles[0], 255))
-    rows = [np.concatenate(tiles[i : i + columns], axis=1) for i in range(0, len(tiles), columns)]
-    return np.concatenate(rows, axis=0)

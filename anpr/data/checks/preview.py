@@ -14,6 +14,7 @@ from anpr.charset import Charset, min_ctc_steps
 from anpr.data.augment import Augmenter
 from anpr.data.images import Preprocessor, read_image
 from anpr.data.labels import LabelRecord
+from anpr.data.sheets import captioned_grid, write_png  # noqa: F401 (write_png: re-exported for --show)
 
 CAPTION_HEIGHT = 18
 GAP = 6
@@ -59,18 +60,16 @@ def contact_sheet(samples: Sequence[ShownSample], columns: int = 4, time_steps: 
     if not samples:
         raise ValueError("no samples to show")
     captions = [_caption(s, time_steps) for s in samples]
-    height, width = samples[0].image.shape[:2]
-    width = max([width] + [cv2.getTextSize(c, FONT, FONT_SCALE, 1)[0][0] for c in captions])
-    columns = max(1, min(columns, len(samples)))
-    rows = (len(samples) + columns - 1) // columns
-    cell_h, cell_w = height + CAPTION_HEIGHT + GAP, width + GAP
-    sheet = np.full((rows * cell_h + GAP, columns * cell_w + GAP, 3), 225, np.uint8)
-    for i, (sample, caption) in enumerate(zip(samples, captions)):
-        y, x = GAP + (i // columns) * cell_h, GAP + (i % columns) * cell_w
-        h, w = sample.image.shape[:2]
-        sheet[y : y + h, x : x + w] = sample.image
-        cv2.putText(sheet, caption, (x, y + h + CAPTION_HEIGHT - 5), FONT, FONT_SCALE, (0, 0, 0), 1, cv2.LINE_AA)
-    return sheet
+    return captioned_grid(
+        [s.image for s in samples],
+        captions,
+        columns,
+        caption_height=18,
+        font_scale=0.4,
+        gap=3,
+        background=225,
+        widen_to_captions=True,
+    )
 
 
 def _caption(sample: ShownSample, time_steps: int | None) -> str:
@@ -78,13 +77,3 @@ def _caption(sample: ShownSample, time_steps: int | None) -> str:
     label = sample.record.text if len(sample.record.text) <= 16 else sample.record.text[:15] + "~"
     text = f"line {sample.record.line_number}: {label}  len {sample.encoded_length}  ctc {sample.ctc_steps}{steps}"
     return text.encode("ascii", "replace").decode()
-
-
-def write_png(image_rgb: np.ndarray, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OSError(f"could not encode {path}")
-    path.write_bytes(data.tobytes())
-    return path

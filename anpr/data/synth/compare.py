@@ -11,42 +11,24 @@ import numpy as np
 
 from anpr.data.labels import read_labels
 from anpr.data.layouts import read_layouts
+from anpr.data.sheets import Caption, captioned_grid, labelled_rows, write_png
 
 from .generator import PlateSynthesizer
 
 _CELL = (240, 96)  # width, height of one picture cell, caption included
-_HEADER = 26
-
-
-def _fit(image: np.ndarray, caption: str) -> np.ndarray:
-    """The image scaled into one cell, its caption under it."""
-    w, h = _CELL
-    scale = min(w / image.shape[1], (h - 18) / image.shape[0])
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    cell = np.full((h, w, 3), 255, np.uint8)
-    cell[: small.shape[0], : small.shape[1]] = small
-    cv2.putText(cell, caption, (2, h - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 200), 1, cv2.LINE_AA)
-    return cell
-
-
-def _header(text: str, width: int) -> np.ndarray:
-    bar = np.full((_HEADER, width, 3), 230, np.uint8)
-    cv2.putText(bar, text, (4, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
-    return bar
 
 
 def _synthetic_by_layout(
     synth: PlateSynthesizer, layouts: list[str], per_layout: int, budget: int = 20000
-) -> dict[str, list[np.ndarray]]:
+) -> dict[str, list[tuple[np.ndarray, str]]]:
     """The first ``per_layout`` synthetic plates of each layout, in index order."""
-    found: dict[str, list[np.ndarray]] = defaultdict(list)
+    found: dict[str, list[tuple[np.ndarray, str]]] = defaultdict(list)
     for i in range(budget):
         if all(len(found[k]) >= per_layout for k in layouts):
             break
         sample = synth.render(i)
         if sample.layout in layouts and len(found[sample.layout]) < per_layout:
-            found[sample.layout].append(_fit(sample.image, f"{sample.text} {sample.scheme}"))
+            found[sample.layout].append((sample.image, f"{sample.text} {sample.scheme}"))
     return found
 
 
@@ -61,7 +43,7 @@ def comparison_sheet(
     """Write a PNG with, for each layout, a row pair: real crops on top, synthetic ones below."""
     records = read_labels(labels_file)
     layouts = read_layouts(layouts_file)
-    real: dict[str, list[np.ndarray]] = defaultdict(list)
+    real: dict[str, list[tuple[np.ndarray, str]]] = defaultdict(list)
     for record in records:
         layout = layouts.get(record.image_name, "one-line")
         if len(real[layout]) >= per_layout:
@@ -69,17 +51,21 @@ def comparison_sheet(
         image = cv2.imread(str(Path(images_dir) / record.image_name), cv2.IMREAD_COLOR)
         if image is None:
             raise OSError(f"{Path(images_dir) / record.image_name}: cannot decode image ({record.where})")
-        real[layout].append(_fit(image, record.text))
+        real[layout].append((image, record.text))
     fake = _synthetic_by_layout(synth, sorted(real), per_layout)
-    width = _CELL[0] * per_layout
-    blank = np.full((_CELL[1], _CELL[0], 3), 255, np.uint8)
-    rows = []
+    rows = {}
     for layout in sorted(real):
         for source, cells in (("real", real[layout]), ("synthetic", fake.get(layout, []))):
-            cells = (cells + [blank] * per_layout)[:per_layout]
-            rows += [_header(f"{layout}: {source}", width), np.hstack(cells)]
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), np.vstack(rows)):
-        raise OSError(f"could not write {path}")
-    return path
+            if cells:
+                images, captions = zip(*cells)
+                captions = [Caption(c, (0, 0, 200)) for c in captions]
+                rows[f"{layout}: {source}"] = captioned_grid(
+                    list(images),
+                    captions,
+                    per_layout,
+                    cell=(_CELL[0], _CELL[1] - 18),
+                    caption_height=18,
+                    font_scale=0.4,
+                    gap=0,
+                )
+    return write_png(labelled_rows(rows, above=True, font_scale=0.55), out, rgb=False)

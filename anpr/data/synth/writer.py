@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from anpr.data.char_centres import format_centres
+from anpr.data.sheets import Caption, captioned_grid, write_png
 
 from .generator import GENERATOR_VERSION, PlateSynthesizer, SynthSample
 
@@ -108,22 +108,6 @@ def write_dataset(
     return out
 
 
-def _cell(sample: SynthSample, width: int, height: int) -> np.ndarray:
-    img = sample.image
-    scale = min(width / img.shape[1], (height - 22) / img.shape[0])
-    small = cv2.resize(
-        img,
-        (max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))),
-        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-    )
-    cell = np.full((height, width, 3), 255, np.uint8)
-    cell[: small.shape[0], : small.shape[1]] = small
-    short = {"one-line": "1L", "two-line": "2L", "stacked-prefix": "stacked"}.get(sample.layout, sample.layout)
-    caption = f"{sample.text} {short} {sample.scheme}"
-    cv2.putText(cell, caption, (2, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 200), 1, cv2.LINE_AA)
-    return cell
-
-
 def render_contact_sheet(
     samples_or_synth: PlateSynthesizer | Iterable[SynthSample],
     path: str | os.PathLike,
@@ -138,13 +122,9 @@ def render_contact_sheet(
         samples = list(samples_or_synth)[:n]
     if not samples:
         raise ValueError("no samples to draw")
-    w, h = cell_size
-    cells = [_cell(s, w, h) for s in samples]
-    while len(cells) % cols:
-        cells.append(np.full((h, w, 3), 255, np.uint8))
-    sheet = np.vstack([np.hstack(cells[r : r + cols]) for r in range(0, len(cells), cols)])
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), sheet):
-        raise OSError(f"could not write {out}")
-    return out
+    width, height = cell_size
+    short = {"one-line": "1L", "two-line": "2L", "stacked-prefix": "stacked"}
+    captions = [Caption(f"{s.text} {short.get(s.layout, s.layout)} {s.scheme}", (0, 0, 200)) for s in samples]
+    images = [s.image for s in samples]
+    sheet = captioned_grid(images, captions, cols, cell=(width, height - 22), font_scale=0.42, gap=0)
+    return write_png(sheet, path, rgb=False)
