@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 from helpers import script_main, tiny_model_files, write_rec_dataset
+from helpers.models import MODEL_FILES_CONTRACT
 
 from anpr.data.labels import DatasetError
 from anpr.evaluate.report import LABEL_WIDTH, align, confusions, evaluate, summarize, write_report
@@ -73,7 +74,7 @@ def test_metrics_on_known_reads_are_exact(tmp_path):
         {"truth": "4", "pred": "", "count": 1},
     ]
 
-    written = write_report(metrics, samples, images_dir, tmp_path / "out", worst=2)
+    written = write_report(metrics, samples, images_dir, tmp_path / "out", (32, 128), worst=2)
     saved = json.loads(written["metrics"].read_text())
     assert {"sequence_accuracy", "character_accuracy", "num_samples", "by_format", "by_layout", "confusions"} <= set(
         saved
@@ -260,7 +261,8 @@ def test_conditions_report_each_perturbed_copy_against_the_clean_crops(tmp_path)
     assert [row[2] for row in rows] == loose_reads
     # The sheet: a row per condition (clean, loose, night), the same 6 plates in each, at model size.
     sheet = cv2.imread(str(out / "conditions.png"))
-    assert sheet.shape[0] == 3 * (48 + 22 + 4) and sheet.shape[1] == LABEL_WIDTH + 6 * (192 + 4)
+    height, width = MODEL_FILES_CONTRACT.image_height, MODEL_FILES_CONTRACT.image_width  # as the model sees them
+    assert sheet.shape[0] == 3 * (height + 22 + 4) and sheet.shape[1] == LABEL_WIDTH + 6 * (width + 4)
 
 
 def test_the_sheet_shows_first_the_plates_a_condition_breaks():

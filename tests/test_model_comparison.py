@@ -9,6 +9,7 @@ import cv2
 import pytest
 import torch
 from helpers import script_main, tiny_model_files, write_rec_dataset
+from helpers.models import MODEL_FILES_CONTRACT
 
 from anpr.data.labels import LabelRecord
 from anpr.evaluate.comparison import compare_reads, differing_plates
@@ -90,8 +91,10 @@ def test_evaluate_compare_reports_the_second_model_against_the_first(tmp_path) -
     )
     assert comparison["second"] == str(other)
     sheet = cv2.imread(str(out / "comparison.png"))
-    assert sheet.shape[0] == 2 * (48 + 22 + 4)  # a row per model
-    assert sheet.shape[1] > (only_first + only_second) * (192 + 4)  # a column per differing plate
+    assert sheet.shape[0] == 2 * (MODEL_FILES_CONTRACT.image_height + 22 + 4)  # a row per model, crops as it sees them
+    assert sheet.shape[1] > (only_first + only_second) * (
+        MODEL_FILES_CONTRACT.image_width + 4
+    )  # a column per differing plate
 
 
 def test_compare_with_conditions_pairs_the_reads_of_each_perturbed_copy(tmp_path) -> None:

@@ -91,7 +91,7 @@ def sheet_plates(results: dict[str, tuple[dict[str, Any], list[Sample], Any]], c
 
 
 def conditions_sheet(
-    results: dict[str, tuple[dict[str, Any], list[Sample], Path]], count: int = 6, size: tuple[int, int] = (48, 192)
+    results: dict[str, tuple[dict[str, Any], list[Sample], Path]], size: tuple[int, int], count: int = 6
 ) -> np.ndarray | None:
     """An RGB sheet: a row per condition, the same plates in every row, each as the model sees it
     (resized to its input) and captioned with its read (red with the truth when wrong)."""

@@ -232,9 +232,10 @@ def worst_mistakes(samples: Sequence[Sample], count: int = 24) -> list[Sample]:
 
 
 def mistakes_grid(
-    samples: Sequence[Sample], images_dir: str | Path, size: tuple[int, int] = (48, 192), columns: int = 4
+    samples: Sequence[Sample], images_dir: str | Path, size: tuple[int, int], columns: int = 4
 ) -> np.ndarray | None:
-    """An RGB grid of the given reads, each captioned ``pred | truth``."""
+    """An RGB grid of the given reads, each resized to ``size`` (height, width: the model's input)
+    and captioned ``pred | truth``."""
     import cv2
 
     if not samples:
@@ -245,7 +246,7 @@ def mistakes_grid(
 
 
 def reads_sheet(
-    rows: dict[str, tuple[Sequence[Sample], str | Path]], chosen: Sequence[int], size: tuple[int, int] = (48, 192)
+    rows: dict[str, tuple[Sequence[Sample], str | Path]], chosen: Sequence[int], size: tuple[int, int]
 ) -> np.ndarray | None:
     """An RGB sheet of the same plates (``chosen`` indices) read several ways, a named row each
     (a condition, a model): each crop as the model sees it, captioned with that row's read."""
@@ -259,10 +260,15 @@ def reads_sheet(
 
 
 def write_report(
-    metrics: dict[str, Any], samples: Sequence[Sample], images_dir: str | Path, out_dir: str | Path, worst: int = 24
+    metrics: dict[str, Any],
+    samples: Sequence[Sample],
+    images_dir: str | Path,
+    out_dir: str | Path,
+    size: tuple[int, int],
+    worst: int = 24,
 ) -> dict[str, Path]:
     """``metrics.json``, ``predictions.tsv``, ``coverage.png`` and ``worst_mistakes.png`` (if any
-    read was wrong)."""
+    read was wrong; crops at ``size``, the model's input height and width)."""
     import cv2
 
     from anpr.evaluate.reliability import write_coverage_plot
@@ -270,7 +276,7 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {"metrics": out_dir / "metrics.json", "predictions": out_dir / "predictions.tsv"}
-    grid = mistakes_grid(worst_mistakes(samples, worst), images_dir)
+    grid = mistakes_grid(worst_mistakes(samples, worst), images_dir, size)
     if grid is not None:
         written["worst_mistakes"] = out_dir / "worst_mistakes.png"
         cv2.imwrite(str(written["worst_mistakes"]), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))

@@ -90,16 +90,17 @@ def evaluate_model(
     decoded_with = {"decoder": reader.decoder.decoder, "grammar": _grammar_name(reader)}
     metrics, samples, _ = results[CLEAN]
     run = EvaluationRun(model, labels_file, layouts_file, reader.decoder.decoder, {**decoded_with, **metrics}, results)
-    run.written = write_report(run.metrics, samples, images_dir, out, worst)
+    size = (reader.info.contract.image_height, reader.info.contract.image_width)  # crops as the model sees them
+    run.written = write_report(run.metrics, samples, images_dir, out, size, worst)
     for condition, (m, s, images) in results.items():
         if condition != CLEAN:
             write_report(
-                {**decoded_with, "condition": condition, **m}, s, images, out / "conditions" / condition, worst
+                {**decoded_with, "condition": condition, **m}, s, images, out / "conditions" / condition, size, worst
             )
     if conditions:
         run.conditions = condition_summary(results)
         run.written["conditions"] = _write_json(run.conditions, out / "conditions.json")
-        sheet = conditions_sheet(results)
+        sheet = conditions_sheet(results, size)
         if sheet is not None:
             run.written["conditions_sheet"] = write_png(sheet, out / "conditions.png")
     if compare is not None:
@@ -114,7 +115,7 @@ def evaluate_model(
             write_copies=False,  # the first model's copies, read as they are
         )
         run.other_model = Path(compare)
-        run.comparison = _compare(run, other_results, out)
+        run.comparison = _compare(run, other_results, out, size)
     return run
 
 
@@ -124,7 +125,7 @@ def model_names(run: EvaluationRun) -> list[str]:
     return names if names[0] != names[1] else [str(run.model), str(run.other_model)]
 
 
-def _compare(run: EvaluationRun, other_results: Results, out: Path) -> dict[str, Any]:
+def _compare(run: EvaluationRun, other_results: Results, out: Path, size: tuple[int, int]) -> dict[str, Any]:
     """``comparison.json`` (both models, plate by plate, per condition) and ``comparison.png``."""
     by_condition = {c: compare_reads(run.results[c][1], other_results[c][1]) for c in run.results}
     comparison = {"first": str(run.model), "second": str(run.other_model), **by_condition[CLEAN]}
@@ -135,7 +136,7 @@ def _compare(run: EvaluationRun, other_results: Results, out: Path) -> dict[str,
     images_dir = run.results[CLEAN][2]
     names = model_names(run)
     sheet = reads_sheet(
-        {names[0]: (first, images_dir), names[1]: (second, images_dir)}, differing_plates(first, second)
+        {names[0]: (first, images_dir), names[1]: (second, images_dir)}, differing_plates(first, second), size
     )
     if sheet is not None:
         run.written["comparison_sheet"] = write_png(sheet, out / "comparison.png")

@@ -73,16 +73,11 @@ def _unsupported(path: Path) -> str | None:
 def sample_plates(count: int, seed: int = 0) -> tuple[list[np.ndarray], list[str] | None, str]:
     """``count`` BGR plate crops for parity checks, calibration and benchmarks.
 
-    Returns ``(images, texts, source)``. Plates come from the synthetic renderer
-    (``anpr.data.synth.PlateSynthesizer``); if it cannot be imported, random noise images are
-    used instead, ``texts`` is None and ``source`` says so.
+    Returns ``(images, texts, source)``: plates from the synthetic renderer
+    (``anpr.data.synth.PlateSynthesizer``), their texts, and a line saying where they came from.
     """
-    try:
-        from anpr.data.synth import PlateSynthesizer
-    except ImportError as err:
-        rng = np.random.default_rng(seed)
-        images = [rng.integers(0, 256, (48, 192, 3), dtype=np.uint8) for _ in range(count)]
-        return images, None, f"random noise images (synthetic renderer not importable: {err})"
+    from anpr.data.synth import PlateSynthesizer
+
     synth = PlateSynthesizer(seed)
     samples = [synth.render(i) for i in range(count)]
     return [s.image for s in samples], [s.text for s in samples], "synthetic plates (anpr.data.synth.PlateSynthesizer)"
