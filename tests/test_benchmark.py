@@ -8,9 +8,10 @@ import pytest
 import torch
 from helpers import script_main, tiny_datamodule, tiny_model_files
 
-from anpr.bench.infer import load_model_config, random_model
+from anpr.bench.infer import random_model
 from anpr.bench.train_report import gpu_images_per_s
 from anpr.bench.train_settings import CACHE_AUG, CACHE_DEVICE_AUG, CACHE_NO_AUG, FILES_AUG, LOOP_VARIANTS, PIPELINES
+from anpr.config.compose import model_config as load_model_config
 from anpr.data.cache import CachedPlateDataset, decode_all
 
 

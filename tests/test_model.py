@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
-from anpr.config.compose import CONF_DIR
+from anpr.config.compose import model_config as load_model_config
 from anpr.models import CRNN
 from anpr.models.factory import build_model
-
-
-def load_model_config(name: str) -> dict:
-    cfg = OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml")
-    if "defaults" in cfg:
-        base = OmegaConf.load(CONF_DIR / "model" / f"{cfg.defaults[0]}.yaml")
-        cfg = OmegaConf.merge(base, {k: v for k, v in cfg.items() if k != "defaults"})
-    return OmegaConf.to_container(cfg)
 
 
 def test_seed_network_matches_the_reference() -> None:

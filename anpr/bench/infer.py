@@ -22,7 +22,7 @@ import numpy as np
 from anpr.bench.system import load_note, system_info
 from anpr.bench.table import markdown_table
 from anpr.charset import DEFAULT_CHARACTERS, Charset
-from anpr.config.compose import CONF_DIR, compose_train
+from anpr.config.compose import compose_model, run_settings
 from anpr.config.contract import contract_from_config
 from anpr.decoding import DECODERS, DEFAULT_DECODER, PlateDecoder
 from anpr.inference.reader import OnnxBackend, PlateReader, TorchBackend, onnx_session
@@ -165,37 +165,18 @@ class InferResult:
         return rows
 
 
-def load_model_config(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
-    """``conf/model/<name>.yaml`` (or a YAML path) as a plain dict, its ``defaults`` merged."""
-    from omegaconf import OmegaConf
-
-    path = Path(name) if name.endswith((".yaml", ".yml")) else Path(conf_dir) / "model" / f"{name}.yaml"
-    if not path.is_file():
-        available = sorted(p.stem for p in (Path(conf_dir) / "model").glob("*.yaml"))
-        raise FileNotFoundError(f"no model config {path}; available: {', '.join(available)}")
-    own = OmegaConf.load(path)
-    defaults = list(own.pop("defaults", []) or [])
-    merged = OmegaConf.create()
-    if "_self_" not in defaults:
-        defaults.append("_self_")
-    for entry in defaults:
-        part = own if entry == "_self_" else OmegaConf.create(load_model_config(str(entry), conf_dir))
-        merged = OmegaConf.merge(merged, part)
-    return OmegaConf.to_container(merged, resolve=True)  # type: ignore[return-value]
-
-
 def random_model(name: str, charset: str = DEFAULT_CHARACTERS, seed: int = 0) -> tuple[Any, ModelInfo]:
     """A network built from a model config with random weights (num_classes from the charset)."""
     import torch
 
     from anpr.models.factory import build_model
 
-    config = load_model_config(name)
+    settings = run_settings(compose_model(name))  # the training defaults, as a trained model would have
+    config = settings["model"]
     config.pop("num_classes", None)
     torch.manual_seed(seed)
     net = build_model(config, num_classes=Charset(charset).num_classes).eval()
-    normalization = compose_train().normalization  # the training default, as a trained model would have
-    contract = contract_from_config({"model": config, "charset": charset, "normalization": normalization})
+    contract = contract_from_config({**settings, "charset": charset})
     return net, ModelInfo(contract, config)
 
 

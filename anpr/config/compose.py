@@ -98,6 +98,19 @@ def compose_train(overrides: Sequence[str] = (), return_hydra_config: bool = Fal
         return compose(config_name="train", overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
+def compose_model(name: str) -> DictConfig:
+    """The training config with ``model=<name>``; a name not in ``conf/model`` is a clear error."""
+    available = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+    if name not in available:
+        raise FileNotFoundError(f"no model config {name!r} in {CONF_DIR / 'model'}; available: {', '.join(available)}")
+    return compose_train([f"model={name}"])
+
+
+def model_config(name: str) -> dict[str, Any]:
+    """``conf/model/<name>.yaml`` as training composes it (Hydra merges its ``defaults``), plain."""
+    return run_settings(compose_model(name))["model"]
+
+
 def run_settings(cfg: DictConfig) -> dict[str, Any]:
     """A composed training config as plain, resolved Python, converted once at the start of a run.
 
