@@ -1,9 +1,13 @@
-"""Markdown pages for the `anpr` commands, made from the commands themselves so they cannot drift.
+"""The parts of the docs site made from the code, so they cannot drift from it.
 
-An argparse command's page comes from ``anpr.cli.<name>.build_parser()``: its usage, description
-and every argument with its help, choices and default. ``anpr train`` is driven by Hydra, so its
-page comes from the docstring of ``anpr.cli.train`` and from the config groups in ``conf/``.
-docs/gen_pages.py writes these pages when the site is built; tests/test_docs.py checks them.
+- One page per `anpr` command. An argparse command's page comes from
+  ``anpr.cli.<name>.build_parser()``: its usage, description and every argument with its help,
+  choices and default. ``anpr train`` is driven by Hydra, so its page comes from the docstring of
+  ``anpr.cli.train`` and from the config groups in ``conf/``.
+- The package layout, from the docstrings.
+- The navigation, from the pages that exist.
+
+docs/gen_pages.py writes them when the site is built; tests/test_docs.py checks them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,32 @@ from pathlib import Path
 
 import yaml
 
-COMMANDS_DIR = "commands"  # the pages' folder inside the site
+COMMANDS_DIR = "commands"  # the command pages' folder inside the site
+
+# (title, page) in the order the site shows them; a title alone starts a section. A page listed
+# here that does not exist (yet) is left out of the navigation, so it never points at a missing file.
+NAV = [
+    ("Home", "index.md"),
+    ("Guides", None),
+    ("Reading plates", "inference.md"),
+    ("The shipped reader", "pretrained.md"),
+    ("Serving over HTTP", "serve.md"),
+    ("Training", "training.md"),
+    ("Your own data", "data.md"),
+    ("Checking a dataset", "data_checks.md"),
+    ("Synthetic plates", "synthetic.md"),
+    ("Sweeps and multi-GPU", "sweeps.md"),
+    ("Reference", None),
+    ("What the recipes reach", "results.md"),
+    ("Detector conditions", "conditions.md"),
+    ("Models", "models.md"),
+    ("The CTC plateau", "plateau.md"),
+    ("Training speed", "training_speed.md"),
+    ("Metrics", "metrics.md"),
+    ("Package layout", "layout.md"),
+]
+API = [("Python API", "api.md")]
+GENERATED = {"layout.md"}  # pages written at build time, not files under docs/
 
 
 def commands() -> dict[str, str]:
@@ -300,6 +329,40 @@ def layout_page(package: Path | None = None) -> str:
             lines.append(f"- `{name}`: {escape_prose(first_docstring_line(path))}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# The navigation
+
+
+def summary(docs: Path) -> str:
+    """The navigation as literate-nav's SUMMARY.md: NAV's pages that exist, the commands, the API,
+    and under "More" any page in ``docs`` that NAV does not name (so none is left unreachable)."""
+    named = {page for _, page in NAV + API if page}
+    sections: list[tuple[str | None, list[str]]] = [(None, [])]
+    for title, page in NAV:
+        if page is None:
+            sections.append((title, []))
+        elif (docs / page).is_file() or page in GENERATED:
+            sections[-1][1].append(f"[{title}]({page})")
+    lines = []
+    for title, items in sections:
+        if title is None:
+            lines += [f"* {item}" for item in items]
+        elif items:  # a section whose pages are all missing is left out
+            lines += [f"* {title}", *(f"    * {item}" for item in items)]
+    lines.append(f"* [Commands]({COMMANDS_DIR}/index.md)")
+    lines += [f"    * [anpr {name}]({COMMANDS_DIR}/{name}.md)" for name in commands()]
+    lines += [f"* [{title}]({page})" for title, page in API]
+    others = sorted(
+        rel
+        for rel in (path.relative_to(docs).as_posix() for path in docs.rglob("*.md"))
+        if rel not in named and not rel.startswith((".", f"{COMMANDS_DIR}/"))
+    )
+    if others:
+        lines.append("* More")
+        lines += [f"    * [{Path(page).stem.replace('_', ' ').capitalize()}]({page})" for page in others]
+    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------
