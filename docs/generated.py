@@ -121,7 +121,7 @@ def parser_section(parser: argparse.ArgumentParser, level: int) -> list[str]:
         actions = [a for a in group._group_actions if not isinstance(a, argparse._HelpAction)]
         arguments = [a for a in actions if not isinstance(a, argparse._SubParsersAction)]
         if arguments:
-            lines += [f"{'#' * level} {group.title.capitalize()}", ""]
+            lines += [f"{'#' * level} {group.title[:1].upper()}{group.title[1:]}", ""]
             lines += [argument_markdown(parser, action) for action in arguments]
             lines.append("")
         for action in actions:
@@ -150,13 +150,18 @@ def argument_markdown(parser: argparse.ArgumentParser, action: argparse.Action) 
     if action.choices is not None and action.metavar is not None:  # else the metavar lists them
         facts.append("one of " + ", ".join(f"`{choice}`" for choice in action.choices))
     default = default_of(action)
-    if default is not None and "default" not in help_text.lower():
+    if default is not None and not states_default(help_text, default):
         facts.append(f"default: `{default}`")
     text = escape_prose(help_text) if help_text else ""
     if facts:
         fact_text = "; ".join(facts)
         text = (text.rstrip(".") + ". " if text else "") + fact_text[:1].upper() + fact_text[1:] + "."
     return f"- {names}: {text}" if text else f"- {names}"
+
+
+def states_default(help_text: str, default: str) -> bool:
+    """Whether a help text already says its default: the word, or the value standing alone."""
+    return "default" in help_text.lower() or bool(re.search(rf"(?<![\w.]){re.escape(default)}(?![\w.])", help_text))
 
 
 def metavar_of(action: argparse.Action) -> str:
