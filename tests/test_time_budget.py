@@ -8,7 +8,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Timer
 
-from anpr.train.time_budget import FitScheduleToTime, epochs_that_fit, shorten_one_cycle
+from anpr.train.time_budget import FitScheduleToTime, epochs_that_fit, rescale_one_cycle
 
 
 def one_cycle(total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
@@ -30,7 +30,7 @@ def learning_rates(scheduler, steps: int) -> list[float]:
 def test_a_shortened_schedule_is_the_schedule_planned_for_that_length() -> None:
     planned_long = one_cycle(1000)
     before = learning_rates(planned_long, 50)  # some steps under the long plan
-    shorten_one_cycle(planned_long, 400)
+    rescale_one_cycle(planned_long, 400)
     after = learning_rates(planned_long, 350)
     reference = learning_rates(one_cycle(400), 400)
     # From the next step on, exactly the schedule a 400-step plan has there, annealed to its end
@@ -82,6 +82,7 @@ def fake_trainer(max_epochs: int, steps_per_epoch: int, timer: Timer):
 def test_the_callback_shortens_run_and_schedule_when_the_epochs_do_not_fit() -> None:
     trainer, scheduler = fake_trainer(8, 100, FakeTimer(elapsed=120.0, remaining=600.0))
     callback = FitScheduleToTime(margin=0.04)
+    callback.on_train_start(trainer, None)
     callback.on_train_epoch_end(trainer, None)
     assert trainer.fit_loop.max_epochs == 5 and scheduler.total_steps == 500  # 1 + floor(576 / 120)
     resumed = FitScheduleToTime()
@@ -93,5 +94,34 @@ def test_the_callback_shortens_run_and_schedule_when_the_epochs_do_not_fit() -> 
 
 def test_the_callback_leaves_a_run_that_fits_alone() -> None:
     trainer, scheduler = fake_trainer(8, 100, FakeTimer(elapsed=60.0, remaining=3600.0))
-    FitScheduleToTime().on_train_epoch_end(trainer, None)
+    callback = FitScheduleToTime()
+    callback.on_train_start(trainer, None)
+    callback.on_train_epoch_end(trainer, None)
     assert trainer.fit_loop.max_epochs == 8 and scheduler.total_steps == 800
+
+
+def test_a_slow_first_epoch_is_said_loudly_and_the_plan_grows_back_when_the_pace_recovers(caplog) -> None:
+    """A busy first epoch (10 min) shortens a 14-minute run to 2 epochs; when the next epochs take
+    a minute each, the plan grows again, never past the configured epochs."""
+    timer = FakeTimer(elapsed=600.0, remaining=240.0)
+    trainer, scheduler = fake_trainer(8, 100, timer)
+    callback = FitScheduleToTime(margin=0.0)
+    callback.on_train_start(trainer, None)
+    with caplog.at_level("WARNING"):
+        callback.on_train_epoch_end(trainer, None)
+    assert trainer.fit_loop.max_epochs == 1 and "TIME BUDGET" in caplog.text
+    trainer.current_epoch, timer.elapsed, timer.remaining = 1, 660.0, 3000.0  # a long cap, a fast epoch
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        callback.on_train_epoch_end(trainer, None)
+    assert trainer.fit_loop.max_epochs == 8 and scheduler.total_steps == 800  # back to the configured plan
+    assert "pace recovered" in caplog.text
+
+
+def test_a_lengthened_schedule_is_the_schedule_planned_for_that_length() -> None:
+    planned_short = one_cycle(400)
+    learning_rates(planned_short, 20)  # still warming up
+    rescale_one_cycle(planned_short, 1000)
+    after = learning_rates(planned_short, 980)
+    reference = learning_rates(one_cycle(1000), 1000)
+    assert after[1:] == pytest.approx(reference[21:], rel=1e-6)

@@ -6,6 +6,9 @@ the last epochs it did run were trained at a high rate: the model is worse than 
 would have made it. After the first epoch, whose duration (training and validation) is then
 known, :class:`FitScheduleToTime` works out how many epochs fit in the time left and, if fewer
 than planned, shortens the run and its schedule to end with them, so it anneals before the cap.
+It checks again after every epoch: a slowdown that passes (another program on the machine
+finishing) gives the epochs back, up to those configured, so a busy first epoch does not make a
+one-epoch run.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from lightning.pytorch.callbacks import Timer
 log = logging.getLogger(__name__)
 
 
-def shorten_one_cycle(scheduler, total_steps: int) -> None:
+def rescale_one_cycle(scheduler, total_steps: int) -> None:
     """Make a OneCycleLR end after ``total_steps`` steps, its phases scaled alike.
 
     Phase ends are linear in the total (``pct_start * total - 1`` ...), so each is rescaled
-    around the same offsets; the step count so far is untouched.
+    around the same offsets; the step count so far is untouched (a longer plan mid-anneal raises
+    the rate a little, to where the longer schedule would be at this step).
     """
     old = scheduler.total_steps
-    if total_steps >= old:
+    if total_steps == old:
         return
     for phase in scheduler._schedule_phases:
         phase["end_step"] = (phase["end_step"] + 1) * total_steps / old - 1
@@ -40,23 +44,26 @@ def epochs_that_fit(epochs_done: int, seconds_so_far: float, seconds_left: float
 
 
 class FitScheduleToTime(L.Callback):
-    """After the first epoch, shorten ``max_epochs`` and the one-cycle schedule to fit ``max_time``.
+    """After each epoch, fit ``max_epochs`` and the one-cycle schedule to ``max_time`` at the pace so far.
 
-    Does nothing without ``trainer.max_time`` or when the planned epochs fit. The decision is
-    kept in checkpoints, so a resumed run plans the same steps as before.
+    Never plans more epochs than configured. Does nothing without ``trainer.max_time``. The plan is
+    kept in checkpoints, so a resumed run continues it.
     """
 
     def __init__(self, margin: float = 0.04) -> None:
         self.margin = margin
+        self.configured_epochs: int | None = None
         self.planned_epochs: int | None = None
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.planned_epochs is not None:  # resumed: the plan made when the run started
+        if self.planned_epochs is not None:  # resumed: the plan as it stood
             trainer.fit_loop.max_epochs = self.planned_epochs
+        elif trainer.max_epochs not in (None, -1):
+            self.configured_epochs = int(trainer.max_epochs)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
-        if timer is None or self.planned_epochs is not None or trainer.max_epochs in (None, -1):
+        if timer is None or self.configured_epochs is None:
             return
         done = trainer.current_epoch + 1
         seconds_left = timer.time_remaining("train")
@@ -66,27 +73,41 @@ class FitScheduleToTime(L.Callback):
         strategy = getattr(trainer, "strategy", None)
         if strategy is not None:  # under DDP every process must plan the same epochs: rank 0's
             fit = strategy.broadcast(fit, src=0)
-        planned_before = self.planned_epochs = int(trainer.max_epochs)
-        if fit >= planned_before:
+        before = int(trainer.max_epochs)
+        plan = min(self.configured_epochs, max(done, fit))
+        if plan == before:
             return
-        self.planned_epochs = max(done, fit)
-        trainer.fit_loop.max_epochs = self.planned_epochs
+        self.planned_epochs = plan
+        trainer.fit_loop.max_epochs = plan
         steps = int(trainer.estimated_stepping_batches)
         for config in trainer.lr_scheduler_configs:
             if hasattr(config.scheduler, "_schedule_phases"):
-                shorten_one_cycle(config.scheduler, steps)
-        log.warning(
-            "max_time leaves room for %d of the %d planned epochs at this pace (%.1f min each): the run "
-            "and its learning-rate schedule now end after epoch %d, so the schedule anneals before the "
-            "time cap instead of being cut off (trainer.max_time or max_epochs change this)",
-            self.planned_epochs,
-            planned_before,
-            timer.time_elapsed("train") / done / 60,
-            self.planned_epochs,
-        )
+                rescale_one_cycle(config.scheduler, steps)
+        pace = timer.time_elapsed("train") / done / 60
+        if plan < before:
+            log.warning(
+                "TIME BUDGET: at this pace (%.1f min an epoch) max_time leaves room for %d epochs, not %d: the run "
+                "and its learning-rate schedule now end after epoch %d, so it anneals before the time cap. If "
+                "the machine is busy, the plan grows back when the pace recovers (trainer.max_time and "
+                "max_epochs change the budget)",
+                pace,
+                plan,
+                before,
+                plan,
+            )
+        else:
+            log.warning(
+                "TIME BUDGET: the pace recovered (%.1f min an epoch): the run and its schedule now end after "
+                "epoch %d instead of %d (configured: %d)",
+                pace,
+                plan,
+                before,
+                self.configured_epochs,
+            )
 
     def state_dict(self) -> dict:
-        return {"planned_epochs": self.planned_epochs}
+        return {"planned_epochs": self.planned_epochs, "configured_epochs": self.configured_epochs}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.planned_epochs = state_dict.get("planned_epochs")
+        self.configured_epochs = state_dict.get("configured_epochs", self.planned_epochs)
