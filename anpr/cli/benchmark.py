@@ -7,10 +7,10 @@
 Mode `infer` (the default): latency at batch 1 and throughput at batch 64 for PyTorch eager,
 ONNX Runtime fp32 and ONNX Runtime static int8.
 
-Mode `train`: Lightning Trainer (configured as in training) vs a plain PyTorch loop on the same
-batches; the model alone on random tensors (channels_last, bf16 autocast, optionally
-torch.compile); the data pipeline alone (0 and N loader workers, with and without the in-memory
-cache); the loader/model ratio here and against an estimated GPU (see anpr/bench/train.py).
+Mode `train`: whether the data pipeline keeps up with the model: a training step of the model
+alone on random tensors (channels_last, bf16 autocast, optionally torch.compile) against one
+loader worker's rate (files, in-memory cache, augmentation on the GPU), here and, from FLOPs,
+on a GPU (see anpr/bench/train.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments (also the source of its docs page). Defaults live in the settings
-    classes (:class:`~anpr.bench.infer.InferSettings`, :class:`~anpr.bench.train_settings.TrainSettings`);
+    classes (:class:`~anpr.bench.infer.InferSettings`, :class:`~anpr.bench.train.TrainSettings`);
     an option left out keeps the class's value, which its help shows."""
     from anpr.bench.infer import DEFAULT_MODEL_CONFIGS, InferSettings
-    from anpr.bench.train_settings import PARTS, TrainSettings
+    from anpr.bench.train import TrainSettings
     from anpr.decoding import DECODERS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,23 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--smoke", action="store_true", help="tiny sizes and few repeats (for tests)")
     infer.add_argument("--out", type=Path, help="also write the Markdown table here")
 
-    train = modes.add_parser("train", help="training speed: Lightning vs plain loop, model alone, data pipeline")
+    train = modes.add_parser("train", help="training speed: the model alone vs the data pipeline, here and on a GPU")
     defaults = TrainSettings()
     train.add_argument(
         "--model-config", nargs="+", default=list(DEFAULT_MODEL_CONFIGS), help=f"conf/model names (default {configs})"
     )
-    setting(train, defaults, "parts", str, "what to time", nargs="+", choices=PARTS)
     train.add_argument("--threads", type=int, help="torch intra-op threads for the model (default: torch's)")
-    setting(train, defaults, "batch", int, "images per step and per loader batch")
-    setting(train, defaults, "warmup", int, "untimed steps per run")
-    setting(train, defaults, "steps", int, "timed steps per run and round")
+    setting(train, defaults, "batch", int, "images per model step and per loader batch")
+    setting(train, defaults, "warmup", int, "untimed calls per variant")
+    setting(train, defaults, "steps", int, "timed model steps per variant and round")
     setting(train, defaults, "rounds", int, "interleaved rounds")
-    setting(train, defaults, "model_steps", int, "timed steps per variant and round for the model alone")
     setting(train, defaults, "plates", int, "synthetic plates to write")
-    setting(train, defaults, "data_batches", int, "timed batches per loader measurement")
-    setting(train, defaults, "workers", int, "loader workers for the multi-worker rows")
+    setting(train, defaults, "data_batches", int, "timed loader batches per pipeline and round")
     setting(train, defaults, "augmentation", str, "conf/augmentation config")
-    train.add_argument("--ablations", action="store_true", help="also time Lightning minus one feature at a time")
     train.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
     setting(train, defaults, "gpu_tflops", float, "effective GPU TFLOPS for the GPU estimate")
     setting(train, defaults, "gpu_workers", int, "loader workers on the GPU machine")
@@ -81,8 +77,7 @@ def setting(parser: argparse.ArgumentParser, defaults: object, name: str, kind: 
 
 SETTINGS = {
     "infer": "batch repeats int8_formats decoder",
-    "train": "parts batch warmup steps rounds model_steps "
-    "plates data_batches workers augmentation gpu_tflops gpu_workers",
+    "train": "batch warmup steps rounds plates data_batches augmentation gpu_tflops gpu_workers",
 }
 
 
@@ -101,10 +96,9 @@ def main(argv=None) -> int:
     overrides = {name: getattr(args, name) for name in SETTINGS[args.mode].split() if getattr(args, name) is not None}
     status = lambda message: err.print(message, highlight=False)  # noqa: E731
     if args.mode == "train":
-        from anpr.bench.train import run_train
-        from anpr.bench.train_settings import TrainSettings
+        from anpr.bench.train import TrainSettings, run_train
 
-        settings = TrainSettings.configured(args.smoke, args.threads, ablations=args.ablations, compile=args.compile)
+        settings = TrainSettings.configured(args.smoke, args.threads, compile=args.compile)
         result = run_train(args.model_config, settings.with_overrides(overrides), on_status=status)
     else:
         from anpr.bench.infer import InferSettings, default_configs, run_infer
