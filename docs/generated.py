@@ -48,6 +48,7 @@ NAV = [
     ("Training speed", "training_speed.md"),
     ("Metrics", "metrics.md"),
     ("Package layout", "layout.md"),
+    ("Development", "development.md"),
 ]
 API = [("Python API", "api.md")]
 GENERATED = {"layout.md"}  # pages written at build time, not files under docs/
