@@ -21,6 +21,7 @@ COMMANDS = {
     "calibrate": "fit a model's confidence temperature and store it in the file",
     "perturb": "perturbed copies of a labelled crop set, one per detector condition",
     "interpolate": "blend a fine-tuned checkpoint with the one it started from",
+    "serve": "read plates over HTTP, with a page to review doubtful reads",
 }
 
 
