@@ -29,6 +29,7 @@ from anpr.train.distributed import (
 from anpr.train.hparams import HparamsSummary, best_scores, flatten_for_hparams
 from anpr.train.initial_weights import load_initial_weights
 from anpr.train.module import PlateRecognitionModule
+from anpr.train.time_split import TimeSplit
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,9 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     metrics.update(best_scores(trainer, with_paths=True))
+    split = next((c for c in trainer.callbacks if isinstance(c, TimeSplit)), None)
+    if split is not None:
+        metrics["time_split"] = split.summary()
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         log.info("Run folder: %s", output_dir)
