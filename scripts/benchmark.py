@@ -1,4 +1,4 @@
-"""Inference and training benchmarks as Markdown tables: see anpr/commands/benchmark.py (also `anpr benchmark`)."""
+"""Inference and training benchmarks as Markdown tables: see anpr/cli/benchmark.py (also `anpr benchmark`)."""
 
 from anpr.cli.benchmark import main
 

@@ -1,4 +1,4 @@
-"""Fit a model's confidence temperature: see anpr/commands/calibrate.py (also `anpr calibrate`)."""
+"""Fit a model's confidence temperature: see anpr/cli/calibrate.py (also `anpr calibrate`)."""
 
 from anpr.cli.calibrate import main
 

@@ -1,4 +1,4 @@
-"""Check a rec-format plate dataset before training: see anpr/commands/check.py (also `anpr check`)."""
+"""Check a rec-format plate dataset before training: see anpr/cli/check.py (also `anpr check`)."""
 
 from anpr.cli.check import main
 

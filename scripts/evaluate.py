@@ -1,4 +1,4 @@
-"""Evaluate a model on a labelled plate set: see anpr/commands/evaluate.py (also `anpr evaluate`)."""
+"""Evaluate a model on a labelled plate set: see anpr/cli/evaluate.py (also `anpr evaluate`)."""
 
 from anpr.cli.evaluate import main
 

@@ -1,4 +1,4 @@
-"""Export a checkpoint to ONNX (optionally int8): see anpr/commands/export.py (also `anpr export`)."""
+"""Export a checkpoint to ONNX (optionally int8): see anpr/cli/export.py (also `anpr export`)."""
 
 from anpr.cli.export import main
 

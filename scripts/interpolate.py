@@ -1,4 +1,4 @@
-"""Blend a fine-tune with its start: see anpr/commands/interpolate.py (also `anpr interpolate`)."""
+"""Blend a fine-tune with its start: see anpr/cli/interpolate.py (also `anpr interpolate`)."""
 
 from anpr.cli.interpolate import main
 

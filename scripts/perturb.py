@@ -1,4 +1,4 @@
-"""Perturbed copies of a labelled crop set: see anpr/commands/perturb.py (also `anpr perturb`)."""
+"""Perturbed copies of a labelled crop set: see anpr/cli/perturb.py (also `anpr perturb`)."""
 
 from anpr.cli.perturb import main
 

@@ -1,4 +1,4 @@
-"""Read number plates from images: see anpr/commands/predict.py (also `anpr predict`)."""
+"""Read number plates from images: see anpr/cli/predict.py (also `anpr predict`)."""
 
 from anpr.cli.predict import main
 

@@ -1,4 +1,4 @@
-"""Write synthetic plates or a preview sheet: see anpr/commands/synth.py (also `anpr synth`)."""
+"""Write synthetic plates or a preview sheet: see anpr/cli/synth.py (also `anpr synth`)."""
 
 from anpr.cli.synth import main
 

@@ -1,6 +1,6 @@
 """Train a plate reader: `python scripts/train.py preset=accuracy hardware=gpu12gb` (also `anpr train`).
 
-See anpr/commands/train.py. The configs are this checkout's conf/, found next to this script as
+See anpr/cli/train.py. The configs are this checkout's conf/, found next to this script as
 before, whichever copy of the package is installed.
 """
 
