@@ -24,6 +24,7 @@ SCRIPTS = {
     "calibrate": "calibrate",
     "perturb": "perturb",
     "interpolate": "interpolate",
+    "serve": "serve",
 }
 
 
