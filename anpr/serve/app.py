@@ -200,9 +200,8 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
         except TextProblem as err:
             raise ApiError(422, "bad_text", str(err)) from None
         if valid is False and fields.get("allow_invalid", "").lower() != "true":
-            raise ApiError(
-                422, "invalid_format", f"{text} does not fit any plate format of the grammar; confirm to save it anyway"
-            )
+            why = f"{text} does not fit any plate format of the grammar (allow_invalid=true saves it anyway)"
+            raise ApiError(422, "invalid_format", why)
         (read,) = await read_images(request, upload)  # the model's own reading, for the side file
         if "error" in read:
             problem = read["error"]

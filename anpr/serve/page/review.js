@@ -152,18 +152,17 @@ async function save(text, decision, allowInvalid = false) {
   const reply = await api("/review", { method: "POST", body: form, headers: authHeaders() });
   if (reply.ok) {
     item.saved = reply.body; item.status = "saved"; state.confirmInvalid = null;
-    setMessage(`saved ${reply.body.text} (${decision})`, "ok");
     refreshSavedCount();
-    renderGrid();
     const before = state.current;
     nextInQueue(1);
     if (state.current === before) show(before);
+    setMessage(`saved ${reply.body.text} (${decision})` + (queue().length ? "" : " · nothing left to review"), "ok");
     return;
   }
   const kind = reply.body && reply.body.error && reply.body.error.kind;
   if (kind === "invalid_format") {
     state.confirmInvalid = { text, decision };
-    setMessage(`${reply.body.error.message} — press Enter again to save it anyway, or edit it`, "warn");
+    setMessage(`${text} does not fit any plate format: press Enter again to save it anyway, or edit it`, "warn");
     return;
   }
   if (kind === "unauthorized") $("token-box").hidden = false;
