@@ -42,7 +42,7 @@ def test_default_policy_stops_naming_every_bad_line(tmp_path: Path) -> None:
     for line, kind in expected:
         if kind not in WARNING_KINDS:
             assert f"labels.txt:{line}: [{kind}]" in message
-    assert "gray_image" not in message and "on_bad_sample=skip" in message and "check_data.py" in message
+    assert "gray_image" not in message and "on_bad_sample=skip" in message and "anpr check --images-dir" in message
     assert (tmp_path / "run" / "bad_samples.tsv").is_file()
 
 

@@ -52,5 +52,5 @@ def test_a_nonfinite_loss_is_skipped_and_counted(tmp_path: Path) -> None:
 
 
 def test_repeated_nonfinite_losses_stop_with_advice(tmp_path: Path) -> None:
-    with pytest.raises(FloatingPointError, match="learning rate.*check_data"):
+    with pytest.raises(FloatingPointError, match="learning rate.*anpr check"):
         fit(tmp_path, nan_batches={1, 2, 3, 4})

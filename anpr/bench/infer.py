@@ -106,7 +106,7 @@ class InferResult:
         s, sysinfo = self.settings, self.system
         features = ", ".join(sysinfo["cpu_int8_features"]) or "none of avx2/avx512/vnni"
         lines = [
-            "## Inference benchmark (`scripts/benchmark.py infer`)",
+            "## Inference benchmark (`anpr benchmark infer`)",
             "",
             f"- CPU: {sysinfo['cpu']} ({features}); {sysinfo['logical_cpus']} logical CPUs; "
             f"**threads: {s.threads or 'runtime default'}** (torch intra-op and ONNX Runtime intra-op)",

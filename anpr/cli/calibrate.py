@@ -1,8 +1,8 @@
 """Fit a model's confidence temperature on held-out plates and store it in the model file.
 
     anpr calibrate model.ckpt                               # 2,000 fresh synthetic plates
-    python scripts/calibrate.py model.onnx --images-dir my/images --labels-file my/labels.txt
-    python scripts/calibrate.py model.ckpt --out model.calibrated.ckpt
+    anpr calibrate model.onnx --images-dir my/images --labels-file my/labels.txt
+    anpr calibrate model.ckpt --out model.calibrated.ckpt
 
 Afterwards every reader of the file (predict, evaluate, PlateReader, an ONNX export of the
 checkpoint) reports calibrated confidences; the reads themselves do not change. Calibrate on

@@ -9,7 +9,7 @@ predictions.tsv, coverage.png and worst_mistakes.png to --out, and prints a summ
 
     anpr evaluate model.onnx --images-dir crops/images --labels-file crops/labels.txt --conditions all
 
-also reads perturbed copies of the set, one per detector condition (anpr/perturb.py: loose and cut
+also reads perturbed copies of the set, one per detector condition (anpr/evaluate/perturb.py: loose and cut
 boxes, rotation, JPEG, night, 16 px, motion blur), and prints each condition's accuracy and its
 drop from the clean crops, with the plates it broke and fixed and whether that drop could be
 chance; conditions.json holds them, conditions.png shows the same plates under each condition,

@@ -1,7 +1,6 @@
 """Export a training checkpoint to ONNX, check parity, optionally add a measured int8 model.
 
 anpr export outputs/train/<run>/checkpoints/last.ckpt --out model.onnx [--int8]
-python scripts/export.py outputs/train/<run>/checkpoints/last.ckpt ...   # the same
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoint", type=Path, help="Lightning checkpoint (.ckpt) written by scripts/train.py")
+    p.add_argument("checkpoint", type=Path, help="Lightning checkpoint (.ckpt) written by anpr train")
     p.add_argument("--out", type=Path, default=None, help="ONNX file to write (default: CHECKPOINT with .onnx)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset, 17 or newer (default 17)")
     p.add_argument("--parity-images", type=int, default=24, help="synthetic plates for the parity check")
@@ -89,7 +88,7 @@ def int8(args: argparse.Namespace, fp32_path: Path, info) -> int:
         print(
             f"Wrote {report.written} ({report.chosen.name}): faster than fp32 on this machine. "
             "Speed-ups depend on the CPU (int8 gains come from VNNI/dot-product instructions): "
-            "measure again on the device you deploy to (scripts/benchmark.py)."
+            "measure again on the device you deploy to (anpr benchmark)."
         )
         return 0
     if report.written is not None:

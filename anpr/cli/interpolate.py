@@ -4,7 +4,7 @@
     anpr calibrate blended.ckpt && anpr export blended.ckpt
 
 ``--weight`` is the fine-tuned side's share: 0 gives the start, 1 the fine-tune. A fine-tune
-forgets part of what its start read; the blend keeps most of both (anpr/interpolation.py).
+forgets part of what its start read; the blend keeps most of both (anpr/train/interpolation.py).
 Choose the weight on plates you did not train on, and calibrate the result: its confidences are
 neither side's.
 """

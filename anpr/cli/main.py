@@ -1,4 +1,4 @@
-"""`anpr <command> [arguments]`: one entry point for every command in anpr/commands/.
+"""`anpr <command> [arguments]`: one entry point for every command in anpr/cli/.
 
 Each command's module is imported only when that command runs, so `anpr predict` does not load
 Lightning or Hydra and `anpr --help` loads nothing at all.

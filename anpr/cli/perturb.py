@@ -2,10 +2,10 @@
 
     anpr perturb --images-dir crops/images --labels-file crops/labels.txt \\
         --layouts-file crops/layout.tsv --out outputs/perturbed
-    python scripts/evaluate.py model.onnx --images-dir outputs/perturbed/loose/images \\
+    anpr evaluate model.onnx --images-dir outputs/perturbed/loose/images \\
         --labels-file outputs/perturbed/loose/labels.txt --layouts-file outputs/perturbed/loose/layout.tsv
 
-Conditions (anpr/perturb.py): loose (30% of the height added on every side), cut (4-8% cut into
+Conditions (anpr/evaluate/perturb.py): loose (30% of the height added on every side), cut (4-8% cut into
 the plate), rotate7, jpeg12, night (dark, gamma-crushed, noisy), small16 (16 px high), motion4
 (horizontal motion blur across 4% of the width). Deterministic: the same files on every run.
 `anpr evaluate MODEL ... --conditions all` makes the same copies and reads them in one go.

@@ -1,8 +1,8 @@
 """Read number plates from image files with a checkpoint (.ckpt) or an exported model (.onnx).
 
-    anpr predict model.onnx plates/ more/*.jpg one.png     # or: python scripts/predict.py ...
-    python scripts/predict.py model.ckpt plates/ --json > reads.jsonl
-    python scripts/predict.py model.onnx plates/ --min-confidence 0.9   # doubtful reads: 'review'
+    anpr predict model.onnx plates/ more/*.jpg one.png
+    anpr predict model.ckpt plates/ --json > reads.jsonl
+    anpr predict model.onnx plates/ --min-confidence 0.9   # doubtful reads: 'review'
 
 Folders are searched recursively for images. A file that cannot be read is reported (an error
 row, or {"path", "error"} with --json) and the run goes on; the exit code is 1 if any failed.

@@ -1,6 +1,6 @@
 """Write a synthetic plate dataset and/or a labelled preview sheet of synthetic plates.
 
-anpr synth --out data/my_synth --n 10000 --seed 1     # or: python scripts/synth.py ...
+anpr synth --out data/my_synth --n 10000 --seed 1
 anpr synth --preview sheet.png
 anpr synth --compare ../realplates/dev --preview compare.png   # real crops beside synthetic
 """

@@ -89,7 +89,7 @@ def register_resolvers() -> None:
 
 
 def compose_train(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:
-    """``conf/train.yaml`` with ``overrides``, composed as ``scripts/train.py`` composes it (for
+    """``conf/train.yaml`` with ``overrides``, composed as ``anpr train`` composes it (for
     tools and tests that need the training config without running training)."""
     from hydra import compose, initialize_config_dir
 

@@ -37,7 +37,7 @@ class PlateDataModule(L.LightningDataModule):
     seeded subset first (the seed project's ``debug_samples``; ``null`` is its ``use_full_dataset``).
 
     At setup the labels files and their images are checked (:func:`anpr.data.checks.check_dataset`,
-    the same checks as ``scripts/check_data.py``). With ``on_bad_sample="error"`` any problem that
+    the same checks as ``anpr check``). With ``on_bad_sample="error"`` any problem that
     would stop training raises :class:`DatasetError` naming each file:line; with ``"skip"`` those
     lines are left out, their count is logged and the list is written to
     ``<report_dir>/bad_samples.tsv``. Labels are never edited and images never substituted.

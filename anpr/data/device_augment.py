@@ -1,7 +1,7 @@
 """Augmentation on the training device: batched kornia transforms after the uint8 batch arrives.
 
 On a GPU this takes the augmentation off the loader workers (the slowest part of their work,
-see ``scripts/benchmark.py train``): they only slice crops out of the in-memory cache, and the
+see ``anpr benchmark train``): they only slice crops out of the in-memory cache, and the
 GPU transforms a whole batch at once. Used by ``augmentation=seed_on_device``.
 """
 

@@ -1,7 +1,7 @@
 """Evaluating a reader on a labelled set: accuracies, breakdowns, confusions, worst mistakes.
 
 The accuracies are the torchmetrics training validates with (:mod:`anpr.evaluate.metrics`), so numbers
-from ``scripts/evaluate.py`` and from training's validation mean the same thing.
+from ``anpr evaluate`` and from training's validation mean the same thing.
 """
 
 from __future__ import annotations

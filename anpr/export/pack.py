@@ -3,7 +3,7 @@
 ``plate_reader.ckpt`` keeps what reading and fine-tuning need (the network's ``net.*`` weights and
 the ``anpr`` block) plus where it came from; ``plate_reader.onnx`` is its fp32 export, checked
 against the network. Used by ``scripts/pack_pretrained.py``; the int8 file comes from
-``scripts/export.py pretrained --int8`` afterwards, when it passes that command's gate.
+``anpr export pretrained --int8`` afterwards, when it passes that command's gate.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class ModelInfo:
 
     contract: PlateContract
     model: dict[str, Any]
-    calibration: dict[str, Any] = field(default_factory=dict)  # temperature, fitted_on (scripts/calibrate.py)
+    calibration: dict[str, Any] = field(default_factory=dict)  # temperature, fitted_on (anpr calibrate)
 
     @property
     def charset(self) -> str:
@@ -138,7 +138,7 @@ def checkpoint_info(checkpoint: Any, source: Path | str = "checkpoint") -> Model
     if not isinstance(block, Mapping) or "model" not in block:
         raise CheckpointError(
             f"{source}: no charset/preprocessing/model config in the checkpoint "
-            "(expected a checkpoint written by scripts/train.py)"
+            "(expected a checkpoint written by anpr train)"
         )
     try:
         contract = PlateContract.from_dict(block.get("contract", block), str(source))

@@ -1,9 +1,9 @@
 """The plate reader that ships inside the package, trained on built-in synthetic plates only.
 
 Wherever a model path is taken, the name ``pretrained`` means these files: readers
-(``PlateReader.from_path("pretrained")``, ``scripts/predict.py pretrained ...``) use the ONNX
-file, and what needs the network (``scripts/export.py pretrained``, ``init_from=pretrained``,
-``scripts/benchmark.py infer --checkpoint pretrained``) uses the weights-only checkpoint.
+(``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the ONNX
+file, and what needs the network (``anpr export pretrained``, ``init_from=pretrained``,
+``anpr benchmark infer --checkpoint pretrained``) uses the weights-only checkpoint.
 ``pretrained-int8`` names its static int8 ONNX model (about 2x faster on CPUs with VNNI). How
 they were made, and how well they read: docs/pretrained.md.
 """
@@ -20,7 +20,7 @@ FOLDER = Path(__file__).resolve().parent
 FILES = {
     "onnx": FOLDER / "plate_reader.onnx",  # fp32, with the anpr metadata
     "checkpoint": FOLDER / "plate_reader.ckpt",  # network weights and the anpr block, no optimizer
-    "int8": FOLDER / "plate_reader.int8.onnx",  # static int8, from scripts/export.py --int8
+    "int8": FOLDER / "plate_reader.int8.onnx",  # static int8, from anpr export --int8
 }
 
 

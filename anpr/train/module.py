@@ -169,7 +169,7 @@ class PlateRecognitionModule(L.LightningModule):
             raise FloatingPointError(
                 f"{self.consecutive_nonfinite} batches in a row had a non-finite loss. The learning rate "
                 f"is probably too high (try scheduler.max_lr={max_lr / 3:g}) "
-                "or the data has bad samples (run scripts/check_data.py); with mixed precision, "
+                "or the data has bad samples (run anpr check); with mixed precision, "
                 "try trainer.precision=32-true. The last good weights are in checkpoints/last.ckpt."
             )
         return None

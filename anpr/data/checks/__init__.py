@@ -4,7 +4,7 @@ One job a module: :mod:`~anpr.data.checks.issues` (the kinds of problem and how 
 listed), :mod:`~anpr.data.checks.labels` (the label texts), :mod:`~anpr.data.checks.images` (one
 image file), :mod:`~anpr.data.checks.scan` and :mod:`~anpr.data.checks.cache` (all the images,
 cached per file), :mod:`~anpr.data.checks.dataset` (:func:`check_dataset`, the one scan behind
-``scripts/check_data.py`` and the training guard), :mod:`~anpr.data.checks.report` (its result and
+``anpr check`` and the training guard), :mod:`~anpr.data.checks.report` (its result and
 the guard's messages), :mod:`~anpr.data.checks.fix` (``--fix-labels``) and
 :mod:`~anpr.data.checks.preview` (``--show``: samples as the model sees them). The checks never
 change data.

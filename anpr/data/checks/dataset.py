@@ -1,6 +1,6 @@
 """Checking a whole dataset: the labels file, its labels and the images it names.
 
-:func:`check_dataset` is the one scan behind both ``scripts/check_data.py`` and the training guard
+:func:`check_dataset` is the one scan behind both ``anpr check`` and the training guard
 of :class:`~anpr.data.datamodule.PlateDataModule`, so the two always find the same problems.
 """
 

@@ -1,6 +1,6 @@
 """Problems found in a rec dataset: what kinds exist, which of them stop training, how to list them.
 
-Shared by the labels parser, the dataset checker (``scripts/check_data.py``) and the training
+Shared by the labels parser, the dataset checker (``anpr check``) and the training
 guard in :class:`~anpr.data.datamodule.PlateDataModule`, so all three speak the same language.
 """
 

@@ -65,9 +65,7 @@ def training_error_message(reports: Sequence[CheckReport], limit: int = 20, list
     good = sum(len(r.good_records()) for r in reports)
     counts = ", ".join(f"{n} {kind}" for kind, n in count_by_kind(fatal).items())
     commands = "\n".join(
-        f"  python scripts/check_data.py --images-dir {r.images_dir} --labels-file {r.labels_file}"
-        for r in reports
-        if r.fatal
+        f"  anpr check --images-dir {r.images_dir} --labels-file {r.labels_file}" for r in reports if r.fatal
     )
     listed = f"The full list is in {listed_in}.\n" if listed_in else ""
     return (
