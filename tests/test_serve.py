@@ -237,3 +237,11 @@ def test_sigterm_during_load_answers_what_is_in_flight_and_exits_0():
     assert len(json.loads(answer.split(b"\r\n\r\n", 1)[1])["results"]) == 24
     assert code == 0, server.stderr()
     assert answers and set(answers) == {200}
+
+
+@pytest.mark.slow
+def test_two_worker_processes_serve_and_stop_cleanly():
+    with ServerProcess("pretrained", ["--workers", "2"]) as server:
+        replies = [read(server.url, crops(1)) for _ in range(6)]
+        assert all(status == 200 or body["error"]["kind"] == "not_ready" for status, body in replies)
+        assert server.terminate() == 0, server.stderr()

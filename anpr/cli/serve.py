@@ -30,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
     p.add_argument("--workers", type=int, default=1, help="server processes, each with its own model (default 1)")
-    p.add_argument("--threads", type=int, default=None, help="model threads per process (default: all CPUs)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=ServeSettings.threads,
+        help="model threads per process (default %(default)s: the event loop needs a core of its own)",
+    )
     p.add_argument("--review-dir", default=None, help="save reviewed crops here as a rec dataset (default: no saving)")
     p.add_argument(
         "--token",
@@ -129,11 +134,10 @@ def main(argv=None) -> int:
         print(f"anpr serve: {args.model} on http://{host}:{port} ({saving}{token})", flush=True)
 
     try:
-        run(settings, reader if settings.workers == 1 else None, on_listening)
+        return run(settings, reader if settings.workers == 1 else None, on_listening)
     except OSError as err:  # the port is taken, the address is not ours
         report_error(f"cannot listen on {settings.host}:{settings.port}: {err.strerror or err}")
         return 2
-    return 0
 
 
 if __name__ == "__main__":

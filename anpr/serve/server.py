@@ -9,23 +9,18 @@ uvicorn re-raises the signal it caught once it has shut down, into the no-op han
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from anpr.serve.app import build_app
 from anpr.serve.protocol import HeaderDeadlineProtocol, ServeConfig
-from anpr.serve.settings import Batching, Decoding, Limits, ServeSettings
-
-SETTINGS_VARIABLE = "ANPR_SERVE_SETTINGS"  # how --workers processes receive the settings
+from anpr.serve.settings import ServeSettings
+from anpr.serve.workers import run_workers
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -34,9 +29,9 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def run(settings: ServeSettings, reader: Any = None, on_listening: Callable[[int], Any] | None = None) -> None:
-    """Serve until SIGTERM/SIGINT. ``reader``: an already loaded reader (one process only);
-    ``on_listening(port)`` is called once the socket accepts connections."""
+def run(settings: ServeSettings, reader: Any = None, on_listening: Callable[[int], Any] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; 0 after a clean stop. ``reader``: an already loaded reader
+    (one process only); ``on_listening(port)`` is called once the socket accepts connections."""
     # A second guard behind the header check: OpenCV itself refuses images over the pixel limit.
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(settings.limits.max_pixels))
     sock = listen(settings.host, settings.port)
@@ -51,37 +46,9 @@ def run(settings: ServeSettings, reader: Any = None, on_listening: Callable[[int
         "access_log": False,
         "lifespan": "on",
     }
+    if settings.workers > 1:
+        return run_workers(settings, sock, options)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)  # what uvicorn restores, and re-raises into, after its shutdown
-    if settings.workers > 1:
-        os.environ[SETTINGS_VARIABLE] = settings_to_json(settings)
-        app = "anpr.serve.server:app_from_environment"
-        config = ServeConfig(app, factory=True, workers=settings.workers, **options)
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
-    else:
-        config = ServeConfig(build_app(settings, reader), **options)
-        uvicorn.Server(config).run(sockets=[sock])
-
-
-def app_from_environment():
-    """The app of one ``--workers`` process, each loading its own model."""
-    return build_app(settings_from_json(os.environ[SETTINGS_VARIABLE]))
-
-
-def settings_to_json(settings: ServeSettings) -> str:
-    data = dataclasses.asdict(settings)
-    data["review_dir"] = None if settings.review_dir is None else str(settings.review_dir)
-    return json.dumps(data)
-
-
-def settings_from_json(text: str) -> ServeSettings:
-    data = json.loads(text)
-    return ServeSettings(
-        **{
-            **data,
-            "review_dir": None if data["review_dir"] is None else Path(data["review_dir"]),
-            "limits": Limits(**data["limits"]),
-            "batching": Batching(**data["batching"]),
-            "decoding": Decoding(**data["decoding"]),
-        }
-    )
+    uvicorn.Server(ServeConfig(build_app(settings, reader), **options)).run(sockets=[sock])
+    return 0

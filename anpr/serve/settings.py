@@ -61,7 +61,9 @@ class ServeSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1  # server processes, each with its own model and batch queue
-    threads: int | None = None  # model threads per process (default: the reader's)
+    # Model threads per process. One: the event loop needs a core too, and ONNX Runtime's extra
+    # threads spin-wait between batches, taking it (measured: docs/serve.md).
+    threads: int | None = 1
     review_dir: Path | None = None  # where reviewed crops are saved (a rec dataset); None: no saving
     token: str | None = None  # required by the review endpoints when given (and off loopback)
     graceful_timeout_s: float = 10.0  # SIGTERM: how long in-flight requests may take to finish

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import json
+import sys
 from dataclasses import dataclass, field
 
 from anpr.serve.errors import ApiError
@@ -39,8 +40,13 @@ async def read_body(request, limits: Limits) -> bytes:
     """
     declared = request.headers.get("content-length")
     declared = int(declared) if declared is not None and declared.isdigit() else None
+    collecting = _collect(request, limits.max_body_bytes, declared)
     try:
-        chunks = await asyncio.wait_for(_collect(request, limits.max_body_bytes, declared), limits.read_timeout_s)
+        if sys.version_info >= (3, 11):  # a deadline on this task; wait_for would start another task
+            async with asyncio.timeout(limits.read_timeout_s):
+                chunks = await collecting
+        else:
+            chunks = await asyncio.wait_for(collecting, limits.read_timeout_s)
     except asyncio.TimeoutError:
         raise ApiError(
             408, "read_timeout", f"request body not received within {limits.read_timeout_s:g} s", close=True
