@@ -39,37 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--review-dir", default=None, help="save reviewed crops here as a rec dataset (default: no saving)")
     p.add_argument(
         "--token",
-        default=os.environ.get(TOKEN_VARIABLE),
+        default=None,
         help=f"required by the review endpoints (Authorization: Bearer TOKEN); needed with --review-dir off "
         f"127.0.0.1 (default: ${TOKEN_VARIABLE})",
     )
-    group = p.add_argument_group("batching")
-    group.add_argument(
-        "--max-batch-size",
-        type=int,
-        default=batching.max_batch_size,
-        help="images per model call (default %(default)s)",
-    )
-    group.add_argument(
-        "--batch-timeout",
-        type=float,
-        default=batching.batch_timeout_s,
-        help="seconds an idle model waits for more images after the first (default %(default)s)",
-    )
-    group = p.add_argument_group("limits (anything past them is answered with a 4xx error)")
-    group.add_argument(
-        "--max-body-mb", type=float, default=limits.max_body_bytes / MB, help="request body (%(default)s)"
-    )
-    group.add_argument("--max-images", type=int, default=limits.max_images, help="images per request (%(default)s)")
-    group.add_argument(
-        "--max-pixels", type=int, default=limits.max_pixels, help="width x height of an image (%(default)s)"
-    )
-    group.add_argument(
-        "--read-timeout",
-        type=float,
-        default=limits.read_timeout_s,
-        help="seconds to receive a request's headers, and again its body (%(default)s)",
-    )
+    options = {
+        "batching": (
+            ("--max-batch-size", int, batching.max_batch_size, "images per model call"),
+            ("--batch-timeout", float, batching.batch_timeout_s, "seconds an idle model waits for more images"),
+        ),
+        "limits (anything past them is answered with a 4xx error)": (
+            ("--max-body-mb", float, limits.max_body_bytes / MB, "request body, MB"),
+            ("--max-images", int, limits.max_images, "images per request"),
+            ("--max-pixels", int, limits.max_pixels, "width x height of an image, read from its header"),
+            ("--read-timeout", float, limits.read_timeout_s, "seconds to receive the headers, and again the body"),
+        ),
+    }
+    for title, flags in options.items():
+        group = p.add_argument_group(title)
+        for flag, kind, default, what in flags:
+            shown = "%(default)g" if kind is float else "%(default)s"
+            group.add_argument(flag, type=kind, default=default, help=f"{what} (default {shown})")
     add_decoding_arguments(p)
     p.set_defaults(min_confidence=Decoding().min_confidence)
     return p
@@ -83,7 +73,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         workers=args.workers,
         threads=args.threads,
         review_dir=Path(args.review_dir) if args.review_dir else None,
-        token=args.token or None,
+        token=(args.token if args.token is not None else os.environ.get(TOKEN_VARIABLE)) or None,
         limits=Limits(
             max_body_bytes=int(args.max_body_mb * MB),
             max_images=args.max_images,
