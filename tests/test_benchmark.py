@@ -3,6 +3,8 @@ the in-memory cache of decoded crops gives the same tensors as the files."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -177,3 +179,30 @@ def test_augmentation_never_writes_into_the_cache(rec_dataset):
     data.train_set[0]
     assert np.array_equal(data.train_set.images, before)
     assert np.array_equal(decode_all(data.train_set, threads=2), before)
+
+
+def test_the_busy_benchmark_starts_its_competing_load_and_stops_it():
+    """`anpr benchmark busy` brings its own CPU-bound programs and leaves none running."""
+    import time
+    from pathlib import Path
+
+    from anpr.bench.busy import competing_load
+
+    def cpu_seconds(pid: int) -> float:  # user + system time, from /proc/<pid>/stat
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    with competing_load(2, seconds=30) as loops:
+        assert len(loops) == 2 and all(loop.poll() is None for loop in loops)
+        before = [cpu_seconds(loop.pid) for loop in loops]
+        time.sleep(0.6)
+        assert all(cpu_seconds(loop.pid) - b > 0.15 for loop, b in zip(loops, before))  # really busy
+    assert all(loop.returncode is not None for loop in loops)
+
+
+def test_busy_benchmark_options_reach_its_settings():
+    from anpr.cli.benchmark import SETTINGS, parse_args
+
+    args = parse_args(["busy", "--competitors", "0", "1", "--steps", "50"])
+    assert args.mode == "busy" and args.competitors == [0, 1] and args.steps == 50
+    assert set(SETTINGS["busy"].split()) <= set(vars(args))

@@ -3,9 +3,14 @@
     anpr benchmark infer --model-config crnn crnn_small --threads 2 --out bench.md
     anpr benchmark infer --checkpoint outputs/train/<run>/checkpoints/last.ckpt
     anpr benchmark train --model-config crnn_small --threads 2 --out train-bench.md
+    anpr benchmark busy --out busy.md
 
 Mode `infer` (the default): latency at batch 1 and throughput at batch 64 for PyTorch eager,
 ONNX Runtime fp32 and ONNX Runtime static int8.
+
+Mode `busy`: short demo training runs beside 0, 1 and 2 CPU-bound programs that the benchmark
+starts and stops itself, with the thread governor on and off: plates/s, the slowdown and the
+fair-share slowdown (see anpr/bench/busy.py).
 
 Mode `train`: whether the data pipeline keeps up with the model: a training step of the model
 alone on random tensors (channels_last, bf16 autocast, optionally torch.compile) against one
@@ -24,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command's arguments (also the source of its docs page). Defaults live in the settings
     classes (:class:`~anpr.bench.infer.InferSettings`, :class:`~anpr.bench.train.TrainSettings`);
     an option left out keeps the class's value, which its help shows."""
+    from anpr.bench.busy import BusySettings
     from anpr.bench.infer import DEFAULT_MODEL_CONFIGS, InferSettings
     from anpr.bench.train import TrainSettings
     from anpr.decoding import DECODERS
@@ -65,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     setting(train, defaults, "gpu_workers", int, "loader workers on the GPU machine")
     train.add_argument("--smoke", action="store_true", help="tiny sizes and few steps (for tests)")
     train.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    busy = modes.add_parser("busy", help="training beside other CPU-bound programs it starts itself")
+    defaults = BusySettings()
+    setting(busy, defaults, "competitors", int, "CPU-bound programs beside each pair of runs", nargs="+")
+    setting(busy, defaults, "steps", int, "optimizer steps per training run")
+    setting(busy, defaults, "plates", int, "synthetic plates rendered once for the runs")
+    busy.add_argument("--out", type=Path, help="also write the Markdown table here")
     return p
 
 
@@ -78,6 +90,7 @@ def setting(parser: argparse.ArgumentParser, defaults: object, name: str, kind: 
 SETTINGS = {
     "infer": "batch repeats int8_formats decoder",
     "train": "batch warmup steps rounds plates data_batches augmentation gpu_tflops gpu_workers",
+    "busy": "competitors steps plates",
 }
 
 
@@ -95,19 +108,24 @@ def main(argv=None) -> int:
     err = Console(stderr=True)
     overrides = {name: getattr(args, name) for name in SETTINGS[args.mode].split() if getattr(args, name) is not None}
     status = lambda message: err.print(message, highlight=False)  # noqa: E731
-    if args.mode == "train":
+    if args.mode == "busy":
+        from dataclasses import replace
+
+        from anpr.bench.busy import BusySettings, run_busy
+
+        settings = replace(BusySettings(), **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+        table = run_busy(settings, on_status=status)
+    elif args.mode == "train":
         from anpr.bench.train import TrainSettings, run_train
 
         settings = TrainSettings.configured(args.smoke, args.threads, compile=args.compile)
-        result = run_train(args.model_config, settings.with_overrides(overrides), on_status=status)
+        table = run_train(args.model_config, settings.with_overrides(overrides), on_status=status).markdown()
     else:
         from anpr.bench.infer import InferSettings, default_configs, run_infer
 
         settings = InferSettings.configured(args.smoke, args.threads).with_overrides(overrides)
-        result = run_infer(
-            default_configs(args.model_config, args.checkpoint), args.checkpoint, settings, on_status=status
-        )
-    table = result.markdown()
+        configs = default_configs(args.model_config, args.checkpoint)
+        table = run_infer(configs, args.checkpoint, settings, on_status=status).markdown()
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
