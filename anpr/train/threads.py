@@ -4,7 +4,7 @@ proportion to the cores it has left instead of stalling it.
 Two intra-op threads on a two-core machine are fastest when the machine is quiet; as soon as one
 other program takes a core, each operator waits at its barrier for the thread the scheduler
 parked, and training ran 3.7x slower beside one CPU-bound program and 7x beside two, where one
-thread lost only 1.4x and 2.2x (the demo's step, docs/training_speed.md has the table). Nothing
+thread lost only 1.4x and 2.2x (the demo's step; docs/training_speed.md has the tables). Nothing
 at start-up tells which case a run is in, and a laptop changes from one to the other as its
 user works, so the callback measures: every ``probe_every`` optimizer steps it times a few steps
 on the neighbouring thread counts and keeps the fastest.
