@@ -9,6 +9,7 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 
 from anpr.contract import PlateContract
@@ -20,6 +21,7 @@ from anpr.data.dataset import PlateDataset, collate_plates
 from anpr.data.images import Preprocessor
 from anpr.data.labels import DatasetError, LabelRecord, read_labels
 from anpr.data.layouts import read_layouts
+from anpr.data.sampling import ResumableShuffle
 from anpr.data.workers import usable_workers
 from anpr.errors import ConfigError
 
@@ -101,6 +103,7 @@ class PlateDataModule(L.LightningDataModule):
         self.contract = contract
         self.charset = contract.characters
         self.preprocessor = Preprocessor(contract)
+        self._resume_position = (0, 0)  # (epoch, batches done in it) of a mid-epoch checkpoint
         self.val_fraction, self.split_seed, self.max_samples = val_fraction, split_seed, max_samples
         self.batch_size = batch_size
         self.val_batch_size = val_batch_size or batch_size
@@ -249,12 +252,32 @@ class PlateDataModule(L.LightningDataModule):
         return read_labels(labels_file)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size, shuffle=True)
+        if self.train_set is None:
+            raise RuntimeError("call setup() before asking for data loaders")
+        order = ResumableShuffle(len(self.train_set), seed=torch.initial_seed())  # the run's seed_everything
+        epoch, done = self._resume_position
+        batches = -(-len(self.train_set) // self.batch_size)
+        # The epoch is set now, not only when Lightning sets it: loader workers draw their first
+        # indices before that. A checkpoint from the middle of an epoch resumes it part-way in.
+        order.set_epoch(epoch + 1 if done >= batches else epoch)
+        if 0 < done < batches:
+            order.resume_at(done * self.batch_size)
+        return self._loader(self.train_set, self.batch_size, sampler=order)
+
+    def state_dict(self) -> dict:
+        """Where in its epoch the run is, so a resumed run continues that epoch's order."""
+        if self.trainer is None:
+            return {}
+        progress = self.trainer.fit_loop.epoch_loop.batch_progress.current
+        return {"epoch": int(self.trainer.current_epoch), "batches_done": int(progress.ready)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._resume_position = (int(state.get("epoch", 0)), int(state.get("batches_done", 0)))
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, self.val_batch_size, shuffle=False)
 
-    def _loader(self, dataset: PlateDataset | None, batch_size: int, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: PlateDataset | None, batch_size: int, shuffle: bool = False, sampler=None) -> DataLoader:
         if dataset is None:
             raise RuntimeError("call setup() before asking for data loaders")
         workers = usable_workers(self.num_workers)
@@ -262,6 +285,7 @@ class PlateDataModule(L.LightningDataModule):
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
+            sampler=sampler,
             num_workers=workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers and workers > 0,
