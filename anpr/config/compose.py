@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
@@ -116,6 +115,8 @@ def run_settings(cfg: DictConfig) -> dict[str, Any]:
 
     Hydra's own ``hydra`` node (in configs composed for tools) is left out, and so, outside a Hydra
     run, is any section that names the run's folder (``paths``): there is no run folder to name."""
+    from hydra.core.hydra_config import HydraConfig
+
     settings = {}
     for key in cfg:
         if key == "hydra":

@@ -8,8 +8,6 @@ from typing import Any
 
 from torch import nn
 
-from anpr.config.compose import to_plain
-
 ALLOWED_PREFIX = "anpr.models."
 
 
@@ -19,7 +17,7 @@ def build_model(config: Mapping[str, Any], **overrides: Any) -> nn.Module:
     Only classes under ``anpr.models`` are allowed: a checkpoint carries this config, and a
     checkpoint from a stranger must not be able to name arbitrary code to run.
     """
-    config = dict(to_plain(config))
+    config = _plain(config)
     target = config.pop("_target_", None)
     if not isinstance(target, str) or not target.startswith(ALLOWED_PREFIX):
         raise ValueError(f"model _target_ must be a class under {ALLOWED_PREFIX!r}, got {target!r}")
@@ -29,3 +27,13 @@ def build_model(config: Mapping[str, Any], **overrides: Any) -> nn.Module:
         raise ValueError(f"{target} is not a network class")
     config.update(overrides)
     return cls(**config)
+
+
+def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config as a plain dict; an OmegaConf node is resolved (imported only then: readers
+    that build a network from a model file never load the config stack)."""
+    if type(config).__module__.startswith("omegaconf"):
+        from omegaconf import OmegaConf
+
+        return OmegaConf.to_container(config, resolve=True)  # type: ignore[return-value]
+    return dict(config)
