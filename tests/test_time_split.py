@@ -49,3 +49,17 @@ def test_a_run_reports_where_each_epochs_time_went(tmp_path):
         assert counted <= epoch["wall"] + 1e-3 and epoch["other"] == pytest.approx(epoch["wall"] - counted, abs=2e-3)
         assert epoch["plates_per_s_in_steps"] > epoch["plates_per_s"] > 0
     assert summary["total_seconds"]["wall"] == pytest.approx(sum(e["wall"] for e in summary["epochs"]), abs=1e-2)
+
+
+def test_a_resumed_run_says_how_far_it_is_and_when_it_ends():
+    from anpr.train.time_split import resume_report
+
+    line = resume_report(trained=1200.0, step=300, total_steps=1200, epoch=4, max_epochs=16)
+    assert line.startswith("resuming at step 300 of 1200 (25%), epoch 5 of 16, after 20.0 min of training")
+    assert line.endswith("the plan ends after epoch 16, about 60 min of training from now")
+
+
+def test_runs_are_matched_on_the_overrides_that_define_them():
+    from anpr.config.runs import comparable
+
+    assert comparable(["preset=demo", "ckpt_path=last", "hydra.run.dir=x", "seed=1"]) == ["preset=demo", "seed=1"]

@@ -255,3 +255,32 @@ def test_resuming_a_run_that_early_stopping_ended_says_it_is_finished(tmp_path: 
     with pytest.raises(ConfigError, match="early stopping ended it after epoch 8") as info:
         refuse_finished_run(str(finished))
     assert f"init_from={finished}" in str(info.value)
+
+
+@pytest.mark.slow
+def test_ckpt_path_newest_resumes_the_newest_run_started_with_the_same_overrides(tmp_path: Path) -> None:
+    """A killed run is found again by its overrides alone; the resumed run says where it stands."""
+    images_dir, labels_file = write_rec_dataset(tmp_path / "rec", random_plate_texts(24))
+    args = [a for a in train_args(images_dir, labels_file, tmp_path / "unused") if not a.startswith("hydra.run.dir")]
+    args += ["trainer.max_epochs=30", "batch_size=8"]  # 3 steps an epoch
+    process = subprocess.Popen([sys.executable, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while not list(tmp_path.glob("outputs/train/*/checkpoints/last.ckpt")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    (killed_run,) = (tmp_path / "outputs" / "train").iterdir()
+    killed_at = torch.load(killed_run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
+    other = run_script([*args, "trainer.max_epochs=1"], tmp_path)  # newer, but started with other overrides
+    assert other.returncode == 0, other.stderr[-2000:]
+
+    resumed = run_script([*args, "ckpt_path=newest"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    log = " ".join((resumed.stdout + resumed.stderr).split())
+    assert f"Restoring states from the checkpoint path at {killed_run / 'checkpoints' / 'last.ckpt'}" in log
+    assert f"resuming at step {killed_at} of 90" in log and "the plan ends after epoch 30" in log
+    assert torch.load(killed_run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 90
+    assert len(list((tmp_path / "outputs" / "train").iterdir())) == 2  # no new run folder
+
+    missing = run_script([*args, "model.hidden_size=8", "ckpt_path=newest"], tmp_path)
+    assert missing.returncode == 2 and "ckpt_path=newest: no run under" in missing.stderr

@@ -4,6 +4,7 @@
     anpr train -m preset=speed,balanced model.hidden_size=128,256
     anpr train --cfg job                               # print the composed config, train nothing
     anpr train --config-dir my_conf data=my_crops      # add your own config folder to ours
+    anpr train experiment=cpu_hour ckpt_path=newest    # resume the newest run started so
 
 Hydra parses the arguments (`anpr train --help` lists the config groups); the run folders come
 from conf/hydra/default.yaml either way.
@@ -72,8 +73,19 @@ def main(argv: list[str] | None = None, conf_dir: Path | None = None) -> int:
         return 2
     import hydra
 
+    from anpr.config.runs import resolve_newest
+    from anpr.errors import UserError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        argv = resolve_newest(argv)  # ckpt_path=newest: the newest run started with these overrides
+    except UserError as err:
+        from anpr.cli.console import report_error
+
+        report_error(str(err))
+        return 2
     app = hydra.main(version_base="1.3", config_path=str(conf_dir), config_name="train")(run)
-    with hydra_command_line(sys.argv[1:] if argv is None else list(argv)):
+    with hydra_command_line(argv):
         app()
     return 0
 

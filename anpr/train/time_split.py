@@ -52,6 +52,18 @@ def totals(recorded: Mapping[str, list[float]]) -> dict[str, float]:
     return sums
 
 
+def resume_report(trained: float, step: int, total_steps: int, epoch: int, max_epochs: int) -> str:
+    """The line a resumed run starts with: how far it is, the seconds it has trained, when it ends."""
+    line = (
+        f"resuming at step {step} of {total_steps} ({step / max(1, total_steps):.0%}), epoch {epoch + 1} of "
+        f"{max_epochs}, after {trained / 60:.1f} min of training"
+    )
+    if step:
+        left = (total_steps - step) * trained / step
+        line += f"; the plan ends after epoch {max_epochs}, about {left / 60:.0f} min of training from now"
+    return line
+
+
 class TimeSplit(L.Callback):
     """Each epoch's wall time by part (needs ``trainer.profiler`` to be a SimpleProfiler: the
     default in conf/trainer/default.yaml); without it, only the wall time and plates/s."""
@@ -61,9 +73,23 @@ class TimeSplit(L.Callback):
         self._start: float | None = None
         self._before: dict[str, float] = dict.fromkeys(PARTS, 0.0)
         self._samples = 0
+        self._restored_partial = 0.0  # seconds of an interrupted epoch before the checkpoint
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if (self.epochs or self._restored_partial) and trainer.is_global_zero:  # restored: say where it stands
+            trained = sum(e["wall"] + e.get("seconds_before_resume", 0) for e in self.epochs) + self._restored_partial
+            total = int(trainer.estimated_stepping_batches)
+            log.info(resume_report(trained, trainer.global_step, total, trainer.current_epoch, trainer.max_epochs))
         self._open_epoch(trainer)
+
+    def state_dict(self) -> dict:
+        """The finished epochs, and the seconds of the one under way (a checkpoint by wall time)."""
+        partial = time.perf_counter() - self._start if self._start is not None else 0.0
+        return {"epochs": self.epochs, "partial_seconds": round(partial + self._restored_partial, 3)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.epochs = list(state_dict.get("epochs", []))
+        self._restored_partial = float(state_dict.get("partial_seconds", 0.0))
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Epochs are back to back: one ends where the next starts (the loader fetches an epoch's
@@ -100,6 +126,8 @@ class TimeSplit(L.Callback):
         # grammar decoding runs inside validation_step: shown apart, not counted twice
         other = wall - sum(parts.values()) + parts["grammar_decoding"]
         epoch = {"epoch": len(self.epochs), "wall": round(wall, 3), **parts, "other": round(other, 3)}
+        if self._restored_partial:  # the epoch was interrupted: its seconds before the stop
+            epoch["seconds_before_resume"], self._restored_partial = round(self._restored_partial, 3), 0.0
         epoch["plates_per_s"] = round(self._samples / wall, 1) if wall > 0 else 0.0
         epoch["plates_per_s_in_steps"] = round(self._samples / parts["steps"], 1) if parts["steps"] > 0 else None
         self.epochs.append(epoch)
