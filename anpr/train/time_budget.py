@@ -60,6 +60,15 @@ class FitScheduleToTime(L.Callback):
             trainer.fit_loop.max_epochs = self.planned_epochs
         elif trainer.max_epochs not in (None, -1):
             self.configured_epochs = int(trainer.max_epochs)
+            timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+            budget = timer.time_remaining("train") if timer is not None else None
+            if budget is not None:
+                log.warning(
+                    "TIME BUDGET: %.1f min of training, at most %d epochs; after the first epoch the run plans "
+                    "the epochs that fill the budget at the pace it measures (fewer on a slower machine)",
+                    budget / 60,
+                    self.configured_epochs,
+                )
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
