@@ -36,6 +36,7 @@ class LoadResult:
     machine: str = ""
     load_before: str = ""
     server: str = ""
+    cpu: dict[str, float] = field(default_factory=dict)  # who used the CPU while counting: seconds each
 
     @property
     def plates_per_second(self) -> float:
@@ -113,7 +114,14 @@ async def client(url: str, requests: list[bytes], offset: int, start: float, sto
         connection[1].close()
 
 
-async def drive(url: str, images: list[tuple[str, bytes]], clients: int, seconds: float, warmup_s: float) -> LoadResult:
+async def drive(
+    url: str,
+    images: list[tuple[str, bytes]],
+    clients: int,
+    seconds: float,
+    warmup_s: float,
+    server_pid: int | None = None,
+) -> LoadResult:
     """``clients`` concurrent clients for ``warmup_s`` uncounted, then ``seconds`` counted."""
     host = urlsplit(url).netloc
     requests = [multipart_request(host, "/read", data, name) for name, data in images]
@@ -121,8 +129,46 @@ async def drive(url: str, images: list[tuple[str, bytes]], clients: int, seconds
     start = time.monotonic() + warmup_s
     stop = start + seconds
     tasks = [client(url, requests, k * len(requests) // clients, start, stop, result) for k in range(clients)]
-    await asyncio.gather(*tasks)
+    await asyncio.gather(account_cpu(start, stop, server_pid, result), *tasks)
     return result
+
+
+async def account_cpu(start: float, stop: float, server_pid: int | None, result: LoadResult) -> None:
+    """CPU time of the server, of these clients and of everything else over the counted window."""
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    before = (machine_busy_seconds(), process_cpu_seconds(server_pid), time.process_time())
+    await asyncio.sleep(max(0.0, stop - time.monotonic()))
+    after = (machine_busy_seconds(), process_cpu_seconds(server_pid), time.process_time())
+    if None in before or None in after:
+        return
+    busy, server, clients = (b - a for a, b in zip(before, after))
+    result.cpu = {"server": server, "clients": clients, "other processes": max(0.0, busy - server - clients)}
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores spent busy since boot (Linux), or None."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of ``pid`` and its child processes (``--workers``), or None."""
+    from anpr.serve.process import children
+
+    if pid is None:
+        return None
+    total = 0.0
+    for process in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def load_images(images_dir: str | Path, limit: int = 1000) -> list[tuple[str, bytes]]:
@@ -164,12 +210,12 @@ def run_load_test(
     images = load_images(images_dir)
     load_before = load_average_text()
     if url is not None:
-        result = asyncio.run(drive(url, images, clients, seconds, warmup_s))
+        result = asyncio.run(drive(url, images, clients, seconds, warmup_s, server_pid))
         result.peak_memory_bytes = peak_memory_bytes(server_pid) if server_pid else None
         result.server = url
     else:
         with ServerProcess(model, server_args) as server:
-            result = asyncio.run(drive(server.url, images, clients, seconds, warmup_s))
+            result = asyncio.run(drive(server.url, images, clients, seconds, warmup_s, server.pid))
             result.peak_memory_bytes = server.peak_memory_bytes()
             code = server.terminate()
             if code != 0:
@@ -195,6 +241,9 @@ def report(result: LoadResult, images_dir: str | Path) -> str:
         f"{result.percentile(0.50) * 1e3:.1f} | {result.percentile(0.95) * 1e3:.1f} | "
         f"{result.percentile(0.99) * 1e3:.1f} | {errors} | {memory} |",
     ]
+    if result.cpu:
+        used = ", ".join(f"{who} {cpu / result.seconds:.2f}" for who, cpu in result.cpu.items())
+        lines.insert(3, f"- CPU while counting, in cores busy on average: {used} (of {os.cpu_count()})")
     if result.errors:
         lines += ["", "errors: " + ", ".join(f"{kind} x{n}" for kind, n in result.errors.most_common())]
     return "\n".join(lines)
