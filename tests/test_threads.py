@@ -46,18 +46,20 @@ def test_neighbours_are_half_and_double_within_bounds():
 def test_a_busy_machine_gets_one_thread_and_a_free_one_gets_both_back(two_threads, monkeypatch):
     clock = FakeClock({2: 0.20, 1: 0.06})  # two threads stalled by a neighbour
     monkeypatch.setattr(governor_module.time, "perf_counter", clock)
-    governor = ThreadGovernor(probe_every=10, probe_steps=3)
+    governor = ThreadGovernor(probe_every_s=1.0, probe_steps=3)
     governor.on_train_start(None, SimpleNamespace(device=torch.device("cpu")))
     run_steps(governor, 1 + 2 * 4)  # the check starts after a step, then 4 steps on each count
     assert torch.get_num_threads() == 1 and governor.switches == 1
     clock.cost = {2: 0.03, 1: 0.06}  # the neighbour has gone
-    run_steps(governor, 10 + 2 * 4)
+    run_steps(governor, 10)  # 0.6 s of training: no check yet
+    assert torch.get_num_threads() == 1
+    run_steps(governor, 10 + 2 * 4)  # past a second of training, then the check
     assert torch.get_num_threads() == 2 and governor.switches == 2
 
 
 def test_small_differences_do_not_switch(two_threads, monkeypatch):
     monkeypatch.setattr(governor_module.time, "perf_counter", FakeClock({2: 0.100, 1: 0.095}))
-    governor = ThreadGovernor(probe_every=10, probe_steps=3, min_gain=0.1)
+    governor = ThreadGovernor(probe_every_s=0.5, probe_steps=3, min_gain=0.1)
     governor.on_train_start(None, SimpleNamespace(device=torch.device("cpu")))
     run_steps(governor, 40)
     assert torch.get_num_threads() == 2 and governor.switches == 0
@@ -65,7 +67,7 @@ def test_small_differences_do_not_switch(two_threads, monkeypatch):
 
 def test_off_the_cpu_it_does_nothing(two_threads, monkeypatch):
     monkeypatch.setattr(governor_module.time, "perf_counter", FakeClock({2: 0.2, 1: 0.01}))
-    governor = ThreadGovernor(probe_every=1, probe_steps=1)
+    governor = ThreadGovernor(probe_every_s=0.0, probe_steps=1)
     governor.on_train_start(None, SimpleNamespace(device=torch.device("cuda")))
     run_steps(governor, 20)
     assert torch.get_num_threads() == 2 and governor.switches == 0

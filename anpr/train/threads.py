@@ -6,8 +6,8 @@ other program takes a core, each operator waits at its barrier for the thread th
 parked, and training ran 3.7x slower beside one CPU-bound program and 7x beside two, where one
 thread lost only 1.4x and 2.2x (the demo's step; docs/training_speed.md has the tables). Nothing
 at start-up tells which case a run is in, and a laptop changes from one to the other as its
-user works, so the callback measures: every ``probe_every`` optimizer steps it times a few steps
-on the neighbouring thread counts and keeps the fastest.
+user works, so the callback measures: every ``probe_every_s`` seconds of training it times a few
+steps on the neighbouring thread counts and keeps the fastest.
 """
 
 from __future__ import annotations
@@ -28,28 +28,29 @@ def neighbours(current: int, most: int) -> list[int]:
 
 
 class ThreadGovernor(L.Callback):
-    """Keep the CPU thread count that trains fastest, re-checking every ``probe_every`` steps.
+    """Keep the CPU thread count that trains fastest, re-checking every ``probe_every_s`` seconds.
 
     Args:
-        probe_every: training steps between checks.
+        probe_every_s: seconds of training between checks (seconds, not steps: a stalled run
+            takes few steps, and must not wait long for its next check).
         probe_steps: steps timed per thread count in a check (the first after a change is left out).
         min_gain: how much faster (a fraction of the step time) another count must be to switch.
     """
 
-    def __init__(self, probe_every: int = 300, probe_steps: int = 6, min_gain: float = 0.1) -> None:
-        self.probe_every, self.probe_steps, self.min_gain = probe_every, probe_steps, min_gain
+    def __init__(self, probe_every_s: float = 60.0, probe_steps: int = 6, min_gain: float = 0.1) -> None:
+        self.probe_every_s, self.probe_steps, self.min_gain = probe_every_s, probe_steps, min_gain
         self.enabled = False
         self.most = self.threads = torch.get_num_threads()
         self.queue: list[int] = []  # thread counts still to time in this check
         self.timings: dict[int, list[float]] = {}
-        self.steps_since_check = 0
+        self.next_check = 0.0  # perf_counter time of the next check
         self.started = 0.0
         self.switches = 0
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.most = self.threads = torch.get_num_threads()
         self.enabled = pl_module.device.type == "cpu" and self.most > 1
-        self.steps_since_check = self.probe_every  # the first check starts at once
+        self.next_check = 0.0  # the first check starts at once
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if self.enabled:
@@ -58,10 +59,10 @@ class ThreadGovernor(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if not self.enabled:
             return
-        elapsed = time.perf_counter() - self.started
+        now = time.perf_counter()
+        elapsed = now - self.started
         if not self.queue:
-            self.steps_since_check += 1
-            if self.steps_since_check >= self.probe_every:
+            if now >= self.next_check:
                 self._start_check()
             return
         timed = self.timings.setdefault(self.queue[0], [])
@@ -71,14 +72,14 @@ class ThreadGovernor(L.Callback):
             if self.queue:
                 torch.set_num_threads(self.queue[0])
             else:
-                self._decide(trainer)
+                self._decide(trainer, now)
 
     def _start_check(self) -> None:
         self.timings = {}
         self.queue = [self.threads, *neighbours(self.threads, self.most)]
         torch.set_num_threads(self.queue[0])
 
-    def _decide(self, trainer: L.Trainer) -> None:
+    def _decide(self, trainer: L.Trainer, now: float) -> None:
         medians = {n: statistics.median(times[1:]) for n, times in self.timings.items()}
         best = min(medians, key=medians.get)
         if best != self.threads and medians[best] < medians[self.threads] * (1 - self.min_gain):
@@ -93,7 +94,7 @@ class ThreadGovernor(L.Callback):
             self.threads = best
             self.switches += 1
         torch.set_num_threads(self.threads)
-        self.steps_since_check = 0
+        self.next_check = now + self.probe_every_s
         for logger in trainer.loggers:
             logger.log_metrics({"train/cpu_threads": self.threads}, step=trainer.global_step)
 
