@@ -37,10 +37,10 @@ def rescale_one_cycle(scheduler, total_steps: int) -> None:
     scheduler.total_steps = int(total_steps)
 
 
-def epochs_that_fit(epochs_done: int, seconds_so_far: float, seconds_left: float, margin: float) -> int:
-    """Epochs in all, at the pace so far, that end ``margin`` (a fraction) before the time runs out."""
-    per_epoch = seconds_so_far / max(1, epochs_done)
-    return epochs_done + max(0, math.floor(seconds_left * (1 - margin) / per_epoch))
+def epochs_that_fit(epochs_done: int, epoch_seconds: float, seconds_left: float, margin: float) -> int:
+    """Epochs in all, at ``epoch_seconds`` an epoch (the last one's: the pace now, not an average
+    that a slow start drags down), that end ``margin`` (a fraction) before the time runs out."""
+    return epochs_done + max(0, math.floor(seconds_left * (1 - margin) / max(epoch_seconds, 1e-9)))
 
 
 class FitScheduleToTime(L.Callback):
@@ -54,6 +54,7 @@ class FitScheduleToTime(L.Callback):
         self.margin = margin
         self.configured_epochs: int | None = None
         self.planned_epochs: int | None = None
+        self.elapsed_at_last_epoch = 0.0  # the timer's training seconds when the last epoch ended
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.planned_epochs is not None:  # resumed: the plan as it stood
@@ -78,7 +79,9 @@ class FitScheduleToTime(L.Callback):
         seconds_left = timer.time_remaining("train")
         if seconds_left is None:
             return
-        fit = epochs_that_fit(done, timer.time_elapsed("train"), seconds_left, self.margin)
+        elapsed = timer.time_elapsed("train")
+        epoch_seconds, self.elapsed_at_last_epoch = elapsed - self.elapsed_at_last_epoch, elapsed
+        fit = epochs_that_fit(done, epoch_seconds, seconds_left, self.margin)
         strategy = getattr(trainer, "strategy", None)
         if strategy is not None:  # under DDP every process must plan the same epochs: rank 0's
             fit = strategy.broadcast(fit, src=0)
@@ -92,7 +95,7 @@ class FitScheduleToTime(L.Callback):
         for config in trainer.lr_scheduler_configs:
             if hasattr(config.scheduler, "_schedule_phases"):
                 rescale_one_cycle(config.scheduler, steps)
-        pace = timer.time_elapsed("train") / done / 60
+        pace = epoch_seconds / 60
         if plan < before:
             log.warning(
                 "TIME BUDGET: at this pace (%.1f min an epoch) max_time leaves room for %d epochs, not %d: the run "
@@ -115,8 +118,13 @@ class FitScheduleToTime(L.Callback):
             )
 
     def state_dict(self) -> dict:
-        return {"planned_epochs": self.planned_epochs, "configured_epochs": self.configured_epochs}
+        return {
+            "planned_epochs": self.planned_epochs,
+            "configured_epochs": self.configured_epochs,
+            "elapsed_at_last_epoch": self.elapsed_at_last_epoch,
+        }
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.planned_epochs = state_dict.get("planned_epochs")
         self.configured_epochs = state_dict.get("configured_epochs", self.planned_epochs)
+        self.elapsed_at_last_epoch = float(state_dict.get("elapsed_at_last_epoch", 0.0))
