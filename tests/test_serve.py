@@ -255,3 +255,23 @@ def test_the_listening_socket_lets_asyncio_turn_nagle_off():
     with listen("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+@pytest.mark.slow
+def test_the_load_test_counts_plates_latency_cpu_and_memory(server, tmp_path):
+    import asyncio
+
+    from anpr.serve.loadtest import drive, load_images, report
+
+    for i, data in enumerate(crops(6, seed=5)):
+        (tmp_path / f"crop_{i}.png").write_bytes(data)
+    (tmp_path / "notes.txt").write_text("not a crop")
+    images = load_images(tmp_path)
+    assert [name for name, _ in images] == [f"crop_{i}.png" for i in range(6)]
+    result = asyncio.run(drive(server.url, images, clients=4, seconds=1.0, warmup_s=0.2, server_pid=server.pid))
+    result.peak_memory_bytes = server.peak_memory_bytes()
+    assert result.requests > 4 and result.plates == result.requests and not result.errors
+    assert 0 < result.percentile(0.5) <= result.percentile(0.99) < 5
+    assert result.cpu["server"] > 0
+    table = report(result, tmp_path)
+    assert "| 4 |" in table and "plates/s" in table and "MiB" in table and "CPU while counting" in table

@@ -140,12 +140,12 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
 
     @app.get("/info", summary="What the page needs to know: model, options, limits, review settings")
     async def info() -> dict:
-        reader = engine.reader
+        grammar = engine.reader.decoder.grammar if engine.ready else None
         return {
             "model": settings.model,
             "version": __version__,
             "ready": engine.ready,
-            "grammar": getattr(getattr(reader, "decoder", None), "grammar", None) and reader.decoder.grammar.name,
+            "grammar": grammar.name if grammar is not None else None,
             "min_confidence": settings.decoding.min_confidence,
             "n_best": settings.decoding.n_best,
             "max_images": settings.limits.max_images,

@@ -55,9 +55,11 @@ class Batcher:
         self._wakeup = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="anpr-batcher")
 
-    async def stop(self) -> None:
-        """Answer what is queued, then stop (the server has stopped taking requests by now)."""
-        while self.queue:
+    async def stop(self, drain_s: float = 30.0) -> None:
+        """Answer what is queued (for up to ``drain_s``), then stop; the server has stopped taking
+        requests by now."""
+        deadline = time.monotonic() + drain_s
+        while self.queue and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         if self._task is not None:
             self._task.cancel()

@@ -14,6 +14,8 @@ import json
 import sys
 from dataclasses import dataclass, field
 
+from python_multipart.multipart import MultipartParser, parse_options_header
+
 from anpr.serve.errors import ApiError
 from anpr.serve.settings import MB, Limits
 
@@ -79,8 +81,6 @@ async def _collect(request, max_bytes: int, declared: int | None) -> list[bytes]
 
 def parse_upload(content_type: str, body: bytes, max_images: int) -> Upload:
     """The images and fields of a ``multipart/form-data`` or ``application/json`` body."""
-    from python_multipart.multipart import parse_options_header
-
     media, options = parse_options_header(content_type or "")
     media = media.decode("latin-1").lower()
     if media == "multipart/form-data":
@@ -105,8 +105,6 @@ def parse_upload(content_type: str, body: bytes, max_images: int) -> Upload:
 
 
 def parse_multipart(body: bytes, boundary: bytes) -> Upload:
-    from python_multipart.multipart import MultipartParser, parse_options_header
-
     upload = Upload()
     parts: list[tuple[bytes, bytearray]] = []  # (content-disposition, data)
     state = {"field": bytearray(), "value": bytearray(), "disposition": b""}
