@@ -151,6 +151,11 @@ def test_one_bad_image_among_good_ones_is_an_error_in_its_place(server):
     assert status == 200, body
     first, bad, last = body["results"]
     assert first["text"] and last["text"] and bad["error"]["kind"] == "unsupported_format"
+    from anpr.serve import schema  # the OpenAPI document describes what is answered
+
+    assert schema.ReadResponse.model_validate(body).model_dump(mode="json", exclude_none=True) == body
+    refusal = read(server.url, [gif()])[1]
+    assert schema.ErrorResponse.model_validate(refusal).model_dump(mode="json", exclude_none=True) == refusal
 
 
 @pytest.mark.slow

@@ -45,6 +45,9 @@ def test_accepted_and_corrected_reads_land_in_a_dataset_anpr_check_accepts(revie
     status, corrected = review(review_server, second, "mh-12 ab 1234", "corrected")
     assert status == 200, corrected
     assert corrected["text"] == "MH12AB1234"  # normalised as anpr check normalises labels
+    from anpr.serve import schema  # the OpenAPI document describes what is answered
+
+    assert schema.Review.model_validate(saved).model_dump(mode="json") == saved
 
     found = labels(review_server.folder)
     assert found[saved["image"]] == read_text and found[corrected["image"]] == "MH12AB1234"
