@@ -75,3 +75,8 @@ def test_a_resumed_run_trains_like_one_that_never_stopped(tmp_path, workers, sto
     fit(after, tmp_path / "stop.ckpt")
     assert len(whole.rows) == 15 and len(before.rows) == stop_at
     assert before.rows + after.rows == whole.rows
+
+
+def test_any_seed_works_even_an_unseeded_runs_64_bit_one():
+    sampler = ResumableShuffle(5, seed=2**64 - 1)  # torch.initial_seed() of a run that set no seed
+    assert sorted(sampler.order(3)) == list(range(5))

@@ -30,7 +30,7 @@ class ResumableShuffle(Sampler[int]):
         self.skip = max(0, min(int(samples), self.size))
 
     def order(self, epoch: int) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        generator = torch.Generator().manual_seed((self.seed * 100_003 + epoch) % 2**63)  # any seed, even 64-bit
         return torch.randperm(self.size, generator=generator).tolist()
 
     def __iter__(self) -> Iterator[int]:
