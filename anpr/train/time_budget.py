@@ -109,8 +109,8 @@ class FitScheduleToTime(L.Callback):
             )
         else:
             log.warning(
-                "TIME BUDGET: the pace recovered (%.1f min an epoch): the run and its schedule now end after "
-                "epoch %d instead of %d (configured: %d)",
+                "TIME BUDGET: at this pace (%.1f min an epoch) more epochs fit: the run and its schedule now end "
+                "after epoch %d instead of %d (at most %d)",
                 pace,
                 plan,
                 before,
