@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,11 @@ def fit(cfg: DictConfig, loggers: list) -> dict[str, float]:
         log.info("Starting from the weights of %s (new optimizer and schedule)", resolve_model(init_from, "checkpoint"))
     if ckpt_path:
         refuse_finished_run(ckpt_path)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    with warnings.catch_warnings():
+        # Lightning cannot see that our loader resumes mid-epoch exactly (anpr.data.sampling): its
+        # warning that results may be unreliable would be wrong here.
+        warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     metrics.update(best_scores(trainer, with_paths=True))

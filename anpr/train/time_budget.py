@@ -63,7 +63,7 @@ class FitScheduleToTime(L.Callback):
             self.configured_epochs = int(trainer.max_epochs)
             timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
             budget = timer.time_remaining("train") if timer is not None else None
-            if budget is not None:
+            if budget is not None and trainer.global_step == 0:  # a resumed run says where it stands instead
                 log.warning(
                     "TIME BUDGET: %.1f min of training, at most %d epochs; after the first epoch the run plans "
                     "the epochs that fill the budget at the pace it measures (fewer on a slower machine)",
