@@ -61,6 +61,7 @@ class FakeTrainer:
 
     def __init__(self, max_epochs: int, steps_per_epoch: int, timer: Timer) -> None:
         self.callbacks, self.current_epoch, self.steps_per_epoch = [timer], 0, steps_per_epoch
+        self.global_step = 0  # a run starting, not resumed
         self.fit_loop = SimpleNamespace(max_epochs=max_epochs)
         self.scheduler = one_cycle(max_epochs * steps_per_epoch)
         self.lr_scheduler_configs = [SimpleNamespace(scheduler=self.scheduler)]
