@@ -126,3 +126,20 @@ def test_a_lengthened_schedule_is_the_schedule_planned_for_that_length() -> None
     after = learning_rates(planned_short, 980)
     reference = learning_rates(one_cycle(1000), 1000)
     assert after[1:] == pytest.approx(reference[21:], rel=1e-6)
+
+
+def test_a_plan_does_not_swing_back_and_forth_on_noise() -> None:
+    """Shortened at a 70 s pace, the plan does not grow for one epoch a little faster (60 s, where
+    12 epochs would just fit), only when they fit even 10% slower (45 s)."""
+    timer = FakeTimer(elapsed=70.0, remaining=700.0)
+    trainer, _ = fake_trainer(30, 100, timer)
+    callback = FitScheduleToTime(margin=0.0)
+    callback.on_train_start(trainer, None)
+    callback.on_train_epoch_end(trainer, None)
+    assert trainer.fit_loop.max_epochs == 11  # 1 + 700 / 70
+    trainer.current_epoch, timer.elapsed, timer.remaining = 1, 130.0, 640.0
+    callback.on_train_epoch_end(trainer, None)
+    assert trainer.fit_loop.max_epochs == 11  # 2 + 640 / 60 = 12 fits just; 2 + 640 / 66 does not
+    trainer.current_epoch, timer.elapsed, timer.remaining = 2, 175.0, 595.0
+    callback.on_train_epoch_end(trainer, None)
+    assert trainer.fit_loop.max_epochs == 15  # 3 + floor(595 / 49.5), not 3 + floor(595 / 45) = 16

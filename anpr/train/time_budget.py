@@ -87,6 +87,8 @@ class FitScheduleToTime(L.Callback):
             fit = strategy.broadcast(fit, src=0)
         before = int(trainer.max_epochs)
         plan = min(self.configured_epochs, max(done, fit))
+        if plan > before:  # grow only if the epochs still fit at a 10% slower pace: no back and forth
+            plan = max(before, min(plan, epochs_that_fit(done, epoch_seconds * 1.1, seconds_left, self.margin)))
         if plan == before:
             return
         self.planned_epochs = plan
