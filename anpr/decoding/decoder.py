@@ -7,14 +7,16 @@ summed over all its CTC paths (``exp(-CTC loss)``), after the model's calibratio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
 from anpr.grammar import DEFAULT_GRAMMAR, Grammar, compile_automaton, load_grammar
 
+from .combine import combine_readings
 from .ctc import best_path_labels, log_softmax, min_char_confidence, sequence_log_likelihood
 from .prefix_search import SearchOptions, constrained_prefix_search, frame_candidates
+from .read import PlateRead
 
 DECODERS = ("greedy", "grammar")
 DEFAULT_DECODER = "grammar"
@@ -22,38 +24,6 @@ DEFAULT_DECODER = "grammar"
 # reading; below it the free reading is returned with valid_format=False (a vanity, foreign,
 # temporary or damaged plate is reported as read, not forced into a format it does not have).
 DEFAULT_MIN_VALID_RATIO = 0.01
-
-
-@dataclass(frozen=True)
-class PlateRead:
-    """One plate as read by a model."""
-
-    text: str
-    confidence: float  # P(text | image) under the model: all CTC paths of the text, calibrated
-    valid_format: bool | None  # the text follows the grammar (None: decoded without one)
-    review: bool = False  # confidence below the caller's min_confidence: send to a person
-    free_text: str = ""  # the unconstrained greedy reading
-    free_confidence: float = 0.0  # its probability
-    alternatives: tuple[tuple[str, float], ...] = field(default=())  # n best valid readings, likeliest first
-    min_char_confidence: float = 0.0  # the older measure: smallest best-path character probability
-
-    def to_record(self) -> dict:
-        """The JSON form ``predict --json`` writes."""
-        record = {
-            "text": self.text,
-            "confidence": _six_digits(self.confidence),
-            "valid_format": self.valid_format,
-            "review": self.review,
-        }
-        if self.free_text != self.text:
-            record["free_text"] = self.free_text
-        if self.alternatives:
-            record["alternatives"] = [[t, _six_digits(p)] for t, p in self.alternatives]
-        return record
-
-
-def _six_digits(value: float) -> float:
-    return float(f"{value:.6g}")
 
 
 class PlateDecoder:
@@ -95,7 +65,20 @@ class PlateDecoder:
         return None if self.grammar is None else self.grammar.is_valid(text)
 
     def __call__(self, logits: np.ndarray, min_confidence: float | None = None) -> list[PlateRead]:
+        """Reads of (batch, time, classes) logits, or of (batch, readings, time, classes): several
+        readings of each plate (views of the crop, models of an ensemble) decoded as one
+        (:func:`anpr.decoding.combine.combine_readings`)."""
         log_probs = log_softmax(logits, self.temperature)
+        if log_probs.ndim == 4:
+            reads = combine_readings(self, log_probs)
+        else:
+            reads = self.read_log_probs(log_probs)
+        if min_confidence is not None:
+            reads = [_with_review(r, min_confidence) for r in reads]
+        return reads
+
+    def read_log_probs(self, log_probs: np.ndarray) -> list[PlateRead]:
+        """Reads of (batch, time, classes) log-probabilities (temperature already applied)."""
         free = best_path_labels(log_probs)
         free_log_p = sequence_log_likelihood(log_probs, free)
         char_conf = min_char_confidence(log_probs)
@@ -105,8 +88,6 @@ class PlateDecoder:
             ]
         else:
             reads = self._grammar_reads(log_probs, free, free_log_p, char_conf)
-        if min_confidence is not None:
-            reads = [_with_review(r, min_confidence) for r in reads]
         return reads
 
     def _read(self, text, log_p, free_log_p, free_text, alternatives, char_conf, valid=None) -> PlateRead:

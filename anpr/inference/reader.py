@@ -17,6 +17,9 @@ from anpr.charset import Charset
 from anpr.data.images import Preprocessor, read_image, to_rgb8
 from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder, PlateRead
 from anpr.grammar import FROM_MODEL
+from anpr.inference.ensemble import SUFFIXES as READER_SUFFIXES
+from anpr.inference.ensemble import EnsembleBackend, combined_info, read_manifest
+from anpr.inference.views import DEFAULT_VIEWS, check_views, crop_view
 from anpr.models.model_file import (  # re-exported: readers' users meet them here
     CheckpointError,
     ModelInfo,
@@ -84,6 +87,10 @@ class PlateReader:
     ``grammar`` is ``"model"`` (the default: the grammar stored in the model file), ``"india"``,
     ``"none"``, a YAML file or ``module:NAME`` (:mod:`anpr.grammar`).
     The model's calibration temperature, if it has one, scales every confidence.
+
+    ``views`` (:mod:`anpr.inference.views`) reads each crop boxed several ways and keeps the
+    reading they agree on (:mod:`anpr.decoding.combine`); a reader file (``.json``,
+    :mod:`anpr.inference.ensemble`) does the same with several models.
     """
 
     def __init__(
@@ -95,8 +102,10 @@ class PlateReader:
         grammar: Any = FROM_MODEL,
         n_best: int = 3,
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
+        views: Sequence[str] | None = None,
     ) -> None:
         self.backend = backend
+        self.views = check_views(views or DEFAULT_VIEWS)
         self.info = info
         self.charset = Charset(info.charset)
         self.preprocessor = Preprocessor(info.contract)
@@ -107,10 +116,13 @@ class PlateReader:
 
     @classmethod
     def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
-        """A reader for a checkpoint or ONNX file, or ``"pretrained"`` (the shipped reader);
-        ``decoding``: ``decoder``, ``grammar``, ``n_best``, ``min_valid_ratio`` (see the class)."""
+        """A reader for a checkpoint, ONNX or reader (``.json``) file, or ``"pretrained"`` (the
+        shipped reader); ``decoding``: ``decoder``, ``grammar``, ``n_best``, ``min_valid_ratio``,
+        ``views`` (see the class)."""
         path = resolve_model(path, "onnx")
         suffix = path.suffix.lower()
+        if suffix in READER_SUFFIXES:
+            return cls.from_reader_file(path, threads, **decoding)
         if suffix in ONNX_SUFFIXES:
             return cls.from_onnx(path, threads, **decoding)
         if suffix in CHECKPOINT_SUFFIXES:
@@ -118,6 +130,19 @@ class PlateReader:
         raise CheckpointError(
             f"{path}: unknown model file type {suffix!r} (expected {CHECKPOINT_SUFFIXES + ONNX_SUFFIXES})"
         )
+
+    @classmethod
+    def from_reader_file(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
+        """A reader of several models and views, as a reader file names them."""
+        members, views = read_manifest(path)
+        if any(m.suffix.lower() in READER_SUFFIXES for m in members):
+            raise CheckpointError(f"{path}: a member is itself a reader file; name model files")
+        readers = [cls.from_path(member, threads) for member in members]
+        info = combined_info([r.info for r in readers], [str(m) for m in members])
+        backend = EnsembleBackend([(r.backend, r.info.temperature) for r in readers])
+        decoding.setdefault("views", views)
+        decoding["views"] = decoding["views"] or views
+        return cls(backend, info, str(path), **decoding)
 
     @classmethod
     def pretrained(cls, threads: int | None = None, int8: bool = False, **decoding: Any) -> PlateReader:
@@ -156,15 +181,25 @@ class PlateReader:
         return to_rgb8(array, assume_bgr=not rgb)
 
     def preprocess(self, images: Iterable[str | Path | np.ndarray], rgb: bool = False) -> np.ndarray:
-        """A (batch, 3, H, W) float32 model input, made exactly as validation makes it."""
-        tensors = [self.preprocessor(self.load(image, rgb)) for image in images]
+        """A (batch x views, 3, H, W) float32 model input, made exactly as validation makes it
+        (each image's views one after another)."""
+        tensors = [self.preprocessor(crop_view(self.load(image, rgb), v)) for image in images for v in self.views]
         if not tensors:
             h, w = self.preprocessor.image_height, self.preprocessor.image_width
             return np.zeros((0, 3, h, w), np.float32)
         return np.ascontiguousarray(np.stack(tensors), dtype=np.float32)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        return self.backend(np.ascontiguousarray(batch, dtype=np.float32))
+        """(plates, time, classes) from one model in one view; else (plates, readings, time,
+        classes), every view of every model (log-probabilities from a reader file's members)."""
+        out = self.backend(np.ascontiguousarray(batch, dtype=np.float32))
+        if len(self.views) == 1 and out.ndim == 3:
+            return out
+        plates = len(out) // len(self.views)
+        readings = out.reshape(plates, len(self.views), *out.shape[1:])  # views of one plate together
+        if readings.ndim == 5:  # (plates, views, members, time, classes)
+            readings = readings.reshape(plates, -1, *readings.shape[3:])
+        return readings
 
     def decode(self, logits: np.ndarray, min_confidence: float | None = None) -> list[PlateRead]:
         return self.decoder(logits, min_confidence)

@@ -1,0 +1,73 @@
+"""Readers made of several models: a small JSON file names the members and the views.
+
+    {"format": "anpr-reader/1", "members": ["a.onnx", "b.onnx"], "views": ["full", "tight"]}
+
+Member paths are relative to the file. The members must share one plate contract (characters,
+input size, normalisation); each keeps its own calibration temperature. Every crop is read by
+every member in every view, and :mod:`anpr.decoding.combine` turns those readings into one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from anpr.decoding.ctc import log_softmax
+from anpr.models.model_file import CheckpointError, ModelInfo
+
+FORMAT = "anpr-reader/1"
+SUFFIXES = (".json",)
+
+
+class EnsembleBackend:
+    """Calibrated log-probabilities of every member: (batch, members, time, classes)."""
+
+    name = "ensemble"
+
+    def __init__(self, members: list[tuple[Any, float]]) -> None:
+        self.members = members  # (backend, temperature)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return np.stack([log_softmax(backend(batch), temperature) for backend, temperature in self.members], axis=1)
+
+
+def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...]]:
+    """The member files and views a reader file names, or a one-line error saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"reader file not found: {path}")
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path}: not a reader file (invalid JSON: {err})") from None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        raise CheckpointError(f'{path}: not a reader file (expected "format": "{FORMAT}")')
+    members = spec.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+        raise CheckpointError(f"{path}: 'members' must be a non-empty list of model files")
+    views = spec.get("views", ["full"])
+    if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
+        raise CheckpointError(f"{path}: 'views' must be a list of view names")
+    return [path.parent / m for m in members], tuple(views)
+
+
+def combined_info(infos: list[ModelInfo], sources: list[str]) -> ModelInfo:
+    """The first member's contract, which all must share (its grammar decodes), with
+    temperature 1 (each member applies its own in :class:`EnsembleBackend`)."""
+    first = infos[0]
+    for info, source in zip(infos[1:], sources[1:]):
+        if _reading(info) != _reading(first):
+            raise CheckpointError(
+                f"{source} reads plates differently from {sources[0]} (characters, input size, "
+                "normalisation or time steps); the members of one reader must share them"
+            )
+    return replace(first, calibration={**first.calibration, "temperature": 1.0})
+
+
+def _reading(info: ModelInfo) -> tuple:
+    c = info.contract
+    return (c.charset, c.image_height, c.image_width, c.mean, c.std, c.time_steps)
