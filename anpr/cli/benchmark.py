@@ -4,6 +4,7 @@
     anpr benchmark infer --checkpoint outputs/train/<run>/checkpoints/last.ckpt
     anpr benchmark train --model-config crnn_small --threads 2 --out train-bench.md
     anpr benchmark busy --out busy.md
+    anpr benchmark read pretrained pretrained-v1 pretrained-v1@full+tight
 
 Mode `infer` (the default): latency at batch 1 and throughput at batch 64 for PyTorch eager,
 ONNX Runtime fp32 and ONNX Runtime static int8.
@@ -11,6 +12,9 @@ ONNX Runtime fp32 and ONNX Runtime static int8.
 Mode `busy`: short demo training runs beside 0, 1 and 2 CPU-bound programs that the benchmark
 starts and stops itself, with the thread governor on and off: plates/s, the slowdown and the
 fair-share slowdown (see anpr/bench/busy.py).
+
+Mode `read`: whole reads (preprocessing, every model call, decoding) of readers side by side,
+at batch 1 and 64 (see anpr/bench/read.py); `MODEL@VIEW+VIEW` reads with those views.
 
 Mode `train`: whether the data pipeline keeps up with the model: a training step of the model
 alone on random tensors (channels_last, bf16 autocast, optionally torch.compile) against one
@@ -77,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     setting(busy, defaults, "steps", int, "optimizer steps per training run")
     setting(busy, defaults, "plates", int, "synthetic plates rendered once for the runs")
     busy.add_argument("--out", type=Path, help="also write the Markdown table here")
+    read = modes.add_parser("read", help="whole reads of readers side by side: preprocessing, model calls, decoding")
+    read.add_argument("readers", nargs="+", help="MODEL or MODEL@VIEW+VIEW, e.g. pretrained-v1@full+tight")
+    read.add_argument("--threads", type=int, default=1, help="model threads per reader (default 1)")
+    read.add_argument("--out", type=Path, help="also write the Markdown table here")
     return p
 
 
@@ -91,6 +99,7 @@ SETTINGS = {
     "infer": "batch repeats int8_formats decoder",
     "train": "batch warmup steps rounds plates data_batches augmentation gpu_tflops gpu_workers",
     "busy": "competitors steps plates",
+    "read": "",
 }
 
 
@@ -115,6 +124,10 @@ def main(argv=None) -> int:
 
         settings = replace(BusySettings(), **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
         table = run_busy(settings, on_status=status)
+    elif args.mode == "read":
+        from anpr.bench.read import ReadSettings, run_read
+
+        table = run_read(args.readers, ReadSettings(threads=args.threads), on_status=status)
     elif args.mode == "train":
         from anpr.bench.train import TrainSettings, run_train
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from anpr.decoding.decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
 from anpr.grammar import FROM_MODEL
+from anpr.inference.views import VIEWS
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True) -> None:
@@ -32,6 +33,16 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
         f"free reading; otherwise report the free reading as not a valid format "
         f"(default {DEFAULT_MIN_VALID_RATIO})",
     )
+    group.add_argument(
+        "--views",
+        nargs="+",
+        choices=tuple(VIEWS),
+        default=None,
+        metavar="VIEW",
+        help="read each crop boxed several ways and keep the reading they agree on, with a "
+        f"confidence that drops where they disagree: {', '.join(VIEWS)} (default: full, or those a "
+        "reader file names); each view costs one more model call",
+    )
     if review:
         group.add_argument(
             "--n-best",
@@ -56,4 +67,5 @@ def decoding_options(args: argparse.Namespace) -> dict[str, Any]:
         "grammar": args.grammar,
         "min_valid_ratio": args.min_valid_ratio,
         "n_best": getattr(args, "n_best", 1),
+        "views": args.views,
     }

@@ -87,6 +87,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
             min_valid_ratio=args.min_valid_ratio,
             n_best=args.n_best,
             min_confidence=args.min_confidence,
+            views=tuple(args.views) if args.views else None,
         ),
     )
 

@@ -17,13 +17,18 @@ import numpy as np
 from .ctc import sequence_log_likelihood
 from .read import PlateRead
 
+# Alternatives each reading proposes. With 1, a reading whose valid greedy text is already more
+# likely than all others together needs no search (most plates), and where the readings agree the
+# combined alternatives are few; where they disagree, each proposes its own best.
+SINGLE_N_BEST = 1
+
 
 def combine_readings(decoder: Any, log_probs: np.ndarray) -> list[PlateRead]:
     """Reads of (batch, readings, time, classes) log-probabilities, one per plate, by
     ``decoder`` (a :class:`~anpr.decoding.PlateDecoder`) and its settings."""
     batch, readings, frames, classes = log_probs.shape
     flat = log_probs.reshape(batch * readings, frames, classes)
-    singles = decoder.read_log_probs(flat)
+    singles = decoder.read_log_probs(flat, SINGLE_N_BEST)
     index = {c: i + 1 for i, c in enumerate(decoder.charset)}
 
     candidates: list[list[str]] = []

@@ -77,8 +77,10 @@ class PlateDecoder:
             reads = [_with_review(r, min_confidence) for r in reads]
         return reads
 
-    def read_log_probs(self, log_probs: np.ndarray) -> list[PlateRead]:
-        """Reads of (batch, time, classes) log-probabilities (temperature already applied)."""
+    def read_log_probs(self, log_probs: np.ndarray, n_best: int | None = None) -> list[PlateRead]:
+        """Reads of (batch, time, classes) log-probabilities (temperature already applied), with
+        ``n_best`` alternatives (default: the decoder's)."""
+        n_best = self.n_best if n_best is None else int(n_best)
         free = best_path_labels(log_probs)
         free_log_p = sequence_log_likelihood(log_probs, free)
         char_conf = min_char_confidence(log_probs)
@@ -87,7 +89,7 @@ class PlateDecoder:
                 self._read(self.text(f), lp, lp, self.text(f), (), cc) for f, lp, cc in zip(free, free_log_p, char_conf)
             ]
         else:
-            reads = self._grammar_reads(log_probs, free, free_log_p, char_conf)
+            reads = self._grammar_reads(log_probs, free, free_log_p, char_conf, n_best)
         return reads
 
     def _read(self, text, log_p, free_log_p, free_text, alternatives, char_conf, valid=None) -> PlateRead:
@@ -101,17 +103,17 @@ class PlateDecoder:
             min_char_confidence=float(char_conf),
         )
 
-    def _grammar_reads(self, log_probs, free, free_log_p, char_conf) -> list[PlateRead]:
+    def _grammar_reads(self, log_probs, free, free_log_p, char_conf, n_best) -> list[PlateRead]:
         free_valid = [self.automaton.accepts_labels(labels) for labels in free]
         # A valid greedy reading with probability >= 1/2 is the most probable string of all (the
         # rest share < 1/2), so when only the best reading is wanted no search is needed.
-        settled = [self.n_best <= 1 and valid and lp >= np.log(0.5) for valid, lp in zip(free_valid, free_log_p)]
+        settled = [n_best <= 1 and valid and lp >= np.log(0.5) for valid, lp in zip(free_valid, free_log_p)]
         searched = [i for i, done in enumerate(settled) if not done]
         per_plate = frame_candidates(np.exp(log_probs[searched]), self.search) if searched else None
         candidates: list[list[tuple[int, ...]]] = [[tuple(labels)] for labels in free]
         for k, i in enumerate(searched):
             found = constrained_prefix_search(per_plate.frames[k], per_plate.probs[k], self.automaton, self.search)
-            found = [labels for labels, _ in found[: max(self.n_best, 1)]]
+            found = [labels for labels, _ in found[: max(n_best, 1)]]
             if free_valid[i] and tuple(free[i]) not in found:
                 found.append(tuple(free[i]))
             candidates[i] = found
@@ -125,7 +127,7 @@ class PlateDecoder:
             scored = sorted(zip(scores[k : k + len(found)].tolist(), found), key=lambda item: -item[0])
             k += len(found)
             free_text = self.text(free[i])
-            alternatives = tuple((self.text(labels), float(np.exp(lp))) for lp, labels in scored[: self.n_best])
+            alternatives = tuple((self.text(labels), float(np.exp(lp))) for lp, labels in scored[:n_best])
             if scored and scored[0][0] >= free_log_p[i] + log_ratio:
                 best_log_p, best = scored[0]
                 reads.append(

@@ -42,6 +42,7 @@ class Decoding:
     min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO
     n_best: int = 3
     min_confidence: float | None = 0.9  # reads below it are flagged 'review' and queued on the page
+    views: tuple[str, ...] | None = None  # None: the model's (full, or a reader file's)
 
     def reader_options(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`anpr.inference.PlateReader.from_path`."""
@@ -50,6 +51,7 @@ class Decoding:
             "grammar": self.grammar,
             "min_valid_ratio": self.min_valid_ratio,
             "n_best": self.n_best,
+            "views": self.views,
         }
 
 
