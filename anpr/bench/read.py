@@ -10,8 +10,10 @@ also given as a ratio to the first.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from anpr.bench.system import load_note, system_info
 from anpr.bench.table import markdown_table
@@ -28,6 +30,14 @@ class ReadSettings:
     rounds: int = 3
     threads: int | None = 1  # model threads per reader (None: the runtime's default)
     seed: int = 11
+
+
+def add_read_mode(modes: argparse._SubParsersAction) -> None:
+    """The ``anpr benchmark read`` arguments."""
+    read = modes.add_parser("read", help="whole reads of readers side by side: preprocessing, model calls, decoding")
+    read.add_argument("readers", nargs="+", help="MODEL or MODEL@VIEW+VIEW, e.g. pretrained-v1@full+tight")
+    read.add_argument("--threads", type=int, default=1, help="model threads per reader (default 1)")
+    read.add_argument("--out", type=Path, help="also write the Markdown table here")
 
 
 def reader_spec(spec: str) -> tuple[str, tuple[str, ...] | None]:
@@ -71,7 +81,8 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
                 f"{many[first] / many[spec]:.2f}x",
             )
         )
-    header = ("reader", "views", "model calls a plate", "batch 1 (ms/plate)", "vs first", "batch 64 (plates/s)", "vs first")
+    header = ("reader", "views", "model calls a plate", "batch 1 (ms/plate)", "vs first", "batch 64 (plates/s)")
+    header += ("vs first",)
     lines = [
         f"Reading {s.plates} {source}: preprocessing, model calls and decoding, "
         f"{s.threads or 'default'} thread(s) per reader, medians of interleaved rounds.",

@@ -13,8 +13,7 @@ Mode `busy`: short demo training runs beside 0, 1 and 2 CPU-bound programs that 
 starts and stops itself, with the thread governor on and off: plates/s, the slowdown and the
 fair-share slowdown (see anpr/bench/busy.py).
 
-Mode `read`: whole reads (preprocessing, every model call, decoding) of readers side by side,
-at batch 1 and 64 (see anpr/bench/read.py); `MODEL@VIEW+VIEW` reads with those views.
+Mode `read`: whole reads of readers side by side, `MODEL@VIEW+VIEW` in views (anpr/bench/read.py).
 
 Mode `train`: whether the data pipeline keeps up with the model: a training step of the model
 alone on random tensors (channels_last, bf16 autocast, optionally torch.compile) against one
@@ -35,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     an option left out keeps the class's value, which its help shows."""
     from anpr.bench.busy import BusySettings
     from anpr.bench.infer import DEFAULT_MODEL_CONFIGS, InferSettings
+    from anpr.bench.read import add_read_mode
     from anpr.bench.train import TrainSettings
     from anpr.decoding import DECODERS
 
@@ -81,10 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     setting(busy, defaults, "steps", int, "optimizer steps per training run")
     setting(busy, defaults, "plates", int, "synthetic plates rendered once for the runs")
     busy.add_argument("--out", type=Path, help="also write the Markdown table here")
-    read = modes.add_parser("read", help="whole reads of readers side by side: preprocessing, model calls, decoding")
-    read.add_argument("readers", nargs="+", help="MODEL or MODEL@VIEW+VIEW, e.g. pretrained-v1@full+tight")
-    read.add_argument("--threads", type=int, default=1, help="model threads per reader (default 1)")
-    read.add_argument("--out", type=Path, help="also write the Markdown table here")
+    add_read_mode(modes)
     return p
 
 
@@ -99,7 +96,6 @@ SETTINGS = {
     "infer": "batch repeats int8_formats decoder",
     "train": "batch warmup steps rounds plates data_batches augmentation gpu_tflops gpu_workers",
     "busy": "competitors steps plates",
-    "read": "",
 }
 
 
@@ -115,7 +111,8 @@ def main(argv=None) -> int:
     from rich.console import Console
 
     err = Console(stderr=True)
-    overrides = {name: getattr(args, name) for name in SETTINGS[args.mode].split() if getattr(args, name) is not None}
+    names = SETTINGS.get(args.mode, "").split()
+    overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     status = lambda message: err.print(message, highlight=False)  # noqa: E731
     if args.mode == "busy":
         from dataclasses import replace
