@@ -89,7 +89,7 @@ def test_disagreeing_readings_lower_the_confidence() -> None:
 
 
 def test_a_reader_with_views_reads_as_the_serve_engine_batches(plates) -> None:
-    reader = PlateReader.from_path("pretrained", threads=1, views=("full", "tight", "tighter"))
+    reader = PlateReader.from_path("pretrained-v1", threads=1, views=("full", "tight", "tighter"))
     whole = reader.read(plates)
     # the server preprocesses each request apart and decodes their concatenation
     parts = np.concatenate([reader.preprocess([p]) for p in plates])
@@ -100,8 +100,8 @@ def test_a_reader_with_views_reads_as_the_serve_engine_batches(plates) -> None:
 
 
 def test_one_view_twice_reads_as_one_view(plates) -> None:
-    single = PlateReader.from_path("pretrained", threads=1).read(plates)
-    twice = PlateReader.from_path("pretrained", threads=1, views=("full", "full")).read(plates)
+    single = PlateReader.from_path("pretrained-v1", threads=1).read(plates)
+    twice = PlateReader.from_path("pretrained-v1", threads=1, views=("full", "full")).read(plates)
     assert [r.text for r in twice] == [r.text for r in single]
     assert np.allclose([r.confidence for r in twice], [r.confidence for r in single], atol=1e-6)
     assert {r.agreement for r in twice} == {1.0}
@@ -187,9 +187,9 @@ def test_predict_reads_with_a_reader_file_and_refuses_an_unknown_view(tmp_path, 
 
 def test_the_read_benchmark_counts_every_model_call() -> None:
     table = run_read(
-        ["pretrained", "pretrained@full+tight"], ReadSettings(plates=4, repeats=3, rounds=1), lambda _: None
+        ["pretrained-v1", "pretrained-v1@full+tight"], ReadSettings(plates=4, repeats=3, rounds=1), lambda _: None
     )
     rows = [line.split("|") for line in table.splitlines() if line.startswith("| `")]
-    assert [r[1].strip() for r in rows] == ["`pretrained`", "`pretrained@full+tight`"]
+    assert [r[1].strip() for r in rows] == ["`pretrained-v1`", "`pretrained-v1@full+tight`"]
     assert [int(r[3]) for r in rows] == [1, 2]
     assert rows[0][5].strip() == "1.00x"

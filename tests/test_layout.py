@@ -19,7 +19,7 @@ OLD = Path(__file__).resolve().parent / "fixtures" / "old_layout"
     "key, model",
     [
         ("tiny_checkpoint", OLD / "tiny_old_layout.ckpt"),
-        ("pretrained", "pretrained"),
+        ("pretrained", "pretrained-v1"),  # the shipped ONNX file, one view (pretrained is now a reader file)
         ("pretrained_checkpoint", "pretrained-checkpoint"),
     ],
 )

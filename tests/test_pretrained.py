@@ -22,16 +22,19 @@ HELD_OUT_SEED = 9091  # never a training seed
 
 
 def test_the_name_pretrained_finds_the_shipped_files() -> None:
-    assert resolve_model("pretrained") == FILES["onnx"] and FILES["onnx"].is_file()
+    assert resolve_model("pretrained") == FILES["reader"] and FILES["reader"].is_file()
     assert resolve_model("pretrained", "checkpoint") == FILES["checkpoint"]
-    assert resolve_model("pretrained-int8") == resolve_model("pretrained-int8", "checkpoint") == FILES["int8"]
+    assert resolve_model("pretrained-int8") == resolve_model("pretrained-int8", "checkpoint") == FILES["reader_int8"]
+    assert resolve_model("pretrained-v1") == FILES["onnx"]
+    assert resolve_model("pretrained-v1", "checkpoint") == FILES["checkpoint"]
+    assert resolve_model("pretrained-v1-int8") == FILES["int8"]
     assert resolve_model("elsewhere/model.onnx") == Path("elsewhere/model.onnx")
     for path in FILES.values():
         assert path.stat().st_size < 4_000_000  # small enough to ship inside the package
 
 
 def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
-    by_name = PlateReader.pretrained(threads=1)
+    by_name = PlateReader.from_path("pretrained-v1", threads=1)
     from_checkpoint = PlateReader.from_path(FILES["checkpoint"], threads=1)
     assert by_name.source == str(FILES["onnx"])
     assert by_name.info.charset == from_checkpoint.info.charset == "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -54,7 +57,8 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     synth = PlateSynthesizer(HELD_OUT_SEED, two_line_fraction=0.25)
     samples = [synth.render(i) for i in range(300)]
     reader = PlateReader.pretrained(int8=int8)
-    assert reader.source == str(FILES["int8" if int8 else "onnx"])
+    assert reader.source == str(FILES["reader_int8" if int8 else "reader"])
+    assert reader.backend.name == "ensemble" and len(reader.views) > 1
     reads = reader.read([s.image for s in samples])
     right = sum(r.text == s.text for r, s in zip(reads, samples))
     # Renderer v8 plates (stacked prefixes, two-wheeler line sizes, stickers, sheen) are harder

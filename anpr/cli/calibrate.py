@@ -45,6 +45,11 @@ def main(argv=None) -> int:
         return 2
     try:
         reader = PlateReader.from_path(args.model, decoder="greedy")
+        if reader.backend.name == "ensemble":
+            raise CheckpointError(
+                f"{args.model} is a reader of several models: calibrate each member's model file, "
+                "the reader applies each member's temperature"
+            )
         if args.labels_file is None:
             from anpr.inference.sources import sample_plates
 

@@ -1,11 +1,13 @@
 """The plate reader that ships inside the package, trained on built-in synthetic plates only.
 
 Wherever a model path is taken, the name ``pretrained`` means these files: readers
-(``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the ONNX
-file, and what needs the network (``anpr export pretrained``, ``init_from=pretrained``,
-``anpr benchmark infer --checkpoint pretrained``) uses the weights-only checkpoint.
-``pretrained-int8`` names its static int8 ONNX model (about 2x faster on CPUs with VNNI). How
-they were made, and how well they read: docs/pretrained.md.
+(``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the reader file
+``reader.json`` (its models, and the views of each crop they read), and what needs a network
+(``anpr export pretrained``, ``init_from=pretrained``, ``anpr benchmark infer --checkpoint
+pretrained``) uses the weights-only checkpoint. ``pretrained-int8`` reads with the static int8
+models (about 2x faster on CPUs with VNNI). ``pretrained-v1`` (and ``pretrained-v1-int8``) is
+the first shipped reader alone, one view, kept for comparison. How they were made, and how well
+they read: docs/pretrained.md.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ from anpr.errors import UserError
 
 NAME = "pretrained"
 INT8_NAME = "pretrained-int8"
+V1_NAME = "pretrained-v1"  # the first shipped reader alone, one view: kept for comparison
+V1_INT8_NAME = "pretrained-v1-int8"
 FOLDER = Path(__file__).resolve().parent
 FILES = {
-    "onnx": FOLDER / "plate_reader.onnx",  # fp32, with the anpr metadata
+    "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its models and views
+    "reader_int8": FOLDER / "reader.int8.json",  # the same with the int8 models
+    "onnx": FOLDER / "plate_reader.onnx",  # fp32, with the anpr metadata (pretrained-v1)
     "checkpoint": FOLDER / "plate_reader.ckpt",  # network weights and the anpr block, no optimizer
     "int8": FOLDER / "plate_reader.int8.onnx",  # static int8, from anpr export --int8
+}
+# name -> (file that reads, file of the network)
+NAMES = {
+    NAME: ("reader", "checkpoint"),
+    INT8_NAME: ("reader_int8", "reader_int8"),
+    V1_NAME: ("onnx", "checkpoint"),
+    V1_INT8_NAME: ("int8", "int8"),
 }
 
 
@@ -29,16 +42,17 @@ class PretrainedMissingError(UserError):
 
 
 def resolve_model(path: str | Path, kind: str = "onnx") -> Path:
-    """``path`` as given, or the shipped file of ``kind`` (``onnx`` | ``checkpoint``) for
-    ``pretrained``; ``pretrained-int8`` is the int8 ONNX file whatever ``kind`` asks for."""
-    if str(path) == INT8_NAME:
-        kind = "int8"
-    elif str(path) != NAME:
+    """``path`` as given, or the shipped file a name stands for: ``kind="onnx"`` the file that
+    reads (for ``pretrained`` its reader file, models and views), ``"checkpoint"`` the network's
+    weights (``init_from``, export). The int8 names are their int8 files whatever ``kind`` asks."""
+    if str(path) not in NAMES:
         return Path(path)
-    file = FILES[kind]
+    reads, network = NAMES[str(path)]
+    key = reads if kind == "onnx" else network
+    file = FILES[key]
     if not file.is_file():
         raise PretrainedMissingError(
-            f"{file}: the pretrained model's {kind} file is not in this installation of anpr; "
+            f"{file}: the pretrained model's {key} file is not in this installation of anpr; "
             "reinstall the package (pip install anpr, or pip install . from the repository)"
         )
     return file

@@ -23,6 +23,9 @@ class PlateResult(BaseModel):
     review: bool = Field(description="confidence below the server's --min-confidence: worth a person's look")
     free_text: str | None = Field(None, description="the unconstrained reading, when the grammar changed it")
     alternatives: list[tuple[str, float]] | None = Field(None, description="n best valid readings, likeliest first")
+    agreement: float | None = Field(
+        None, description="share of the crop's views and the reader's models whose own reading is this text"
+    )
 
 
 class ImageError(BaseModel):
