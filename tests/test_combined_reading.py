@@ -193,3 +193,47 @@ def test_the_read_benchmark_counts_every_model_call() -> None:
     assert [r[1].strip() for r in rows] == ["`pretrained-v1`", "`pretrained-v1@full+tight`"]
     assert [int(r[3]) for r in rows] == [1, 2]
     assert rows[0][5].strip() == "1.00x"
+
+
+def test_a_fitted_confidence_power_recovers_how_often_reads_are_right() -> None:
+    from anpr.export.calibration import fit_confidence_power
+
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.05, 1.0, 20_000)
+    right = rng.uniform(size=confidence.size) < confidence**0.3  # under-confident: right more often than said
+    assert fit_confidence_power(confidence, right) == pytest.approx(0.3, abs=0.03)
+    assert fit_confidence_power(confidence, rng.uniform(size=confidence.size) < confidence) == pytest.approx(
+        1, abs=0.05
+    )
+
+
+def test_a_reader_files_confidence_power_raises_every_confidence(tmp_path, plates) -> None:
+    plain = PlateReader.from_path(_reader_file(tmp_path, [str(FILES["onnx"])], ["full", "tight"]), threads=1)
+    reads = plain.read(plates)
+    powered = PlateReader.from_path(
+        _reader_file(tmp_path, [str(FILES["onnx"])], ["full", "tight"], confidence_power=0.5), threads=1
+    ).read(plates)
+    assert [r.text for r in powered] == [r.text for r in reads]
+    assert np.allclose([r.confidence for r in powered], [r.confidence**0.5 for r in reads], atol=1e-6)
+    path = _reader_file(tmp_path, [str(FILES["onnx"])], confidence_power=0)
+    with pytest.raises(CheckpointError, match="'confidence_power' must be a positive number"):
+        PlateReader.from_path(path)
+
+
+@pytest.mark.slow
+def test_calibrate_fits_a_reader_files_power_into_a_copy(tmp_path) -> None:
+    path = _reader_file(tmp_path, [str(FILES["onnx"])], ["full", "tight"])
+    out = tmp_path / "sub" / "calibrated.json"
+    out.parent.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "anpr", "calibrate", str(path), "--synth", "200", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    spec = json.loads(out.read_text())
+    assert 0.05 <= spec["confidence_power"] < 1  # a mean of views' probabilities is under-confident
+    assert "confidence_power" not in json.loads(path.read_text())  # the original is left alone
+    assert PlateReader.from_path(out).decoder.combined_power == spec["confidence_power"]

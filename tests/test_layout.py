@@ -30,7 +30,7 @@ def test_model_files_read_as_they_did_before_the_regrouping(key, model):
     if model == "pretrained-checkpoint":
         from anpr.pretrained import FILES
 
-        model = FILES["checkpoint"]
+        model = FILES["v1_checkpoint"]
     reads = PlateReader.from_path(model).read([OLD / name for name in recorded["images"]])
     assert [r.text for r in reads] == [r["text"] for r in recorded["reads"][key]]
     assert [round(float(r.confidence), 3) for r in reads] == pytest.approx(

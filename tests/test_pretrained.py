@@ -26,17 +26,17 @@ def test_the_name_pretrained_finds_the_shipped_files() -> None:
     assert resolve_model("pretrained", "checkpoint") == FILES["checkpoint"]
     assert resolve_model("pretrained-int8") == resolve_model("pretrained-int8", "checkpoint") == FILES["reader_int8"]
     assert resolve_model("pretrained-v1") == FILES["onnx"]
-    assert resolve_model("pretrained-v1", "checkpoint") == FILES["checkpoint"]
+    assert resolve_model("pretrained-v1", "checkpoint") == FILES["v1_checkpoint"]
     assert resolve_model("pretrained-v1-int8") == FILES["int8"]
     assert resolve_model("elsewhere/model.onnx") == Path("elsewhere/model.onnx")
     for path in FILES.values():
         assert path.stat().st_size < 4_000_000  # small enough to ship inside the package
 
 
-def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
-    by_name = PlateReader.from_path("pretrained-v1", threads=1)
-    from_checkpoint = PlateReader.from_path(FILES["checkpoint"], threads=1)
-    assert by_name.source == str(FILES["onnx"])
+@pytest.mark.parametrize("onnx, checkpoint", [("onnx", "v1_checkpoint"), ("v2_onnx", "checkpoint")])
+def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike(onnx: str, checkpoint: str) -> None:
+    by_name = PlateReader.from_path(FILES[onnx], threads=1)
+    from_checkpoint = PlateReader.from_path(FILES[checkpoint], threads=1)
     assert by_name.info.charset == from_checkpoint.info.charset == "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     assert by_name.info.preprocessing == from_checkpoint.info.preprocessing
     assert by_name.info.model == from_checkpoint.info.model
@@ -48,7 +48,7 @@ def test_onnx_and_checkpoint_carry_the_same_metadata_and_read_alike() -> None:
         atol=1e-3,
     )
     net, info = load_checkpoint("pretrained")
-    assert not any("optimizer" in key for key in torch.load(FILES["checkpoint"], weights_only=True))
+    assert not any("optimizer" in key for key in torch.load(FILES[checkpoint], weights_only=True))
 
 
 @pytest.mark.slow
@@ -61,10 +61,10 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     assert reader.backend.name == "ensemble" and len(reader.views) > 1
     reads = reader.read([s.image for s in samples])
     right = sum(r.text == s.text for r, s in zip(reads, samples))
-    # Renderer v8 plates (stacked prefixes, two-wheeler line sizes, stickers, sheen) are harder
-    # than the v5 plates this reader was trained on: it reads 90.3% of 3,000 of them (README), so
-    # 300 of them sit within a few points of that; a broken export or preprocessing reads few.
-    assert right >= 0.85 * len(samples), f"{right} of {len(samples)} read exactly"
+    # The shipped reader reads 96.9% of 3,000 held-out renderer-v8 plates (int8 96.8%; the first
+    # reader alone 90.3%: docs/pretrained.md), so 300 of them sit within a few points of that; a
+    # reader that fell back to the first model alone, a broken export or preprocessing reads fewer.
+    assert right >= 0.93 * len(samples), f"{right} of {len(samples)} read exactly"
 
 
 @pytest.mark.slow

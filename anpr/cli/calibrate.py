@@ -3,10 +3,12 @@
     anpr calibrate model.ckpt                               # 2,000 fresh synthetic plates
     anpr calibrate model.onnx --images-dir my/images --labels-file my/labels.txt
     anpr calibrate model.ckpt --out model.calibrated.ckpt
+    anpr calibrate reader.json                              # a reader of several models or views
 
 Afterwards every reader of the file (predict, evaluate, PlateReader, an ONNX export of the
 checkpoint) reports calibrated confidences; the reads themselves do not change. Calibrate on
-plates the model was not trained on.
+plates the model was not trained on. A reader file's combined confidence (the mean probability
+of its readings, under-confident) gets a power instead; calibrate its members first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments (also the source of its docs page)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", type=Path, help="checkpoint (.ckpt) or ONNX file (.onnx)")
+    p.add_argument("model", type=Path, help="checkpoint (.ckpt), ONNX file (.onnx) or reader file (.json)")
     p.add_argument("--images-dir", type=Path, default=None, help="labelled plates to fit on (default: synthetic)")
     p.add_argument("--labels-file", type=Path, default=None, help="lines 'image_name<TAB>TEXT'")
     p.add_argument("--synth", type=int, default=2000, help="synthetic plates to render when no labels are given")
@@ -37,19 +39,16 @@ def main(argv=None) -> int:
     from anpr.cli.console import report_error
     from anpr.data.images import ImageReadError, read_image
     from anpr.data.labels import DatasetError, read_labels
-    from anpr.export.calibration import CALIBRATION_SEED, calibrate, write_calibration
+    from anpr.export.calibration import CALIBRATION_SEED, calibrate, calibrate_reader, write_calibration
     from anpr.inference import CheckpointError, PlateReader
+    from anpr.inference.ensemble import write_confidence_power
 
     if (args.images_dir is None) != (args.labels_file is None):
         report_error("give both --images-dir and --labels-file, or neither (synthetic plates)")
         return 2
     try:
-        reader = PlateReader.from_path(args.model, decoder="greedy")
-        if reader.backend.name == "ensemble":
-            raise CheckpointError(
-                f"{args.model} is a reader of several models: calibrate each member's model file, "
-                "the reader applies each member's temperature"
-            )
+        combined = str(args.model).lower().endswith(".json")
+        reader = PlateReader.from_path(args.model, **({} if combined else {"decoder": "greedy"}))
         if args.labels_file is None:
             from anpr.inference.sources import sample_plates
 
@@ -65,10 +64,20 @@ def main(argv=None) -> int:
                 except ImageReadError as err:
                     raise DatasetError(f"{r.where}: {err}") from err
             texts, source, rgb = [r.text for r in records], str(args.labels_file), True
-        calibration = calibrate(reader, images, texts, source, rgb=rgb)
+        if combined:
+            fitted = calibrate_reader(reader, images, texts, source, rgb=rgb)
+        else:
+            calibration = calibrate(reader, images, texts, source, rgb=rgb)
     except (CheckpointError, DatasetError) as err:
         report_error(str(err))
         return 2
+    if combined:
+        out = write_confidence_power(args.model, fitted["confidence_power"], source, args.out)
+        print(
+            f"Confidence power {fitted['confidence_power']:.4g} "
+            f"(reads {fitted['accuracy']:.1%} right on {source}); wrote {out}"
+        )
+        return 0
     out = write_calibration(args.model, calibration, args.out)
     print(
         f"Temperature {calibration['temperature']} (mean -log P(true reading) {calibration['nll_before']} -> "

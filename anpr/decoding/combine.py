@@ -5,7 +5,8 @@ align differently), so frames are not averaged. Each reading is decoded on its o
 any of them proposes (its reading, its free reading, its alternatives) is then scored exactly
 under every reading (all CTC paths), and the text with the highest mean log-probability wins (a
 product of experts). Its confidence is the mean of its probabilities (a mixture): high only
-where every reading finds the text likely, so disagreement lowers it.
+where every reading finds the text likely, so disagreement lowers it. Being a mean, it is
+under-confident; ``anpr calibrate`` on a reader file fits the power it is raised to.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def combine_readings(decoder: Any, log_probs: np.ndarray) -> list[PlateRead]:
         per_reading = scores[k : k + n * readings].reshape(readings, n)  # log P(text | reading)
         k += n * readings
         product = per_reading.mean(axis=0)
-        mixture = np.exp(per_reading).mean(axis=0)
+        mixture = np.exp(per_reading).mean(axis=0) ** decoder.combined_power
         valid = [decoder.is_valid(t) for t in texts]
         order = sorted(range(n), key=lambda j: -product[j])
         best = order[0]

@@ -44,6 +44,7 @@ class PlateDecoder:
         n_best: int = 3,
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
         search: SearchOptions = SearchOptions(),
+        combined_power: float = 1.0,
     ) -> None:
         if decoder not in DECODERS:
             raise ValueError(f"unknown decoder {decoder!r}: use one of {DECODERS}")
@@ -57,6 +58,9 @@ class PlateDecoder:
         self.n_best = int(n_best)
         self.min_valid_ratio = float(min_valid_ratio)
         self.search = search
+        # Calibration of a combined reading's confidence (mean probability ** power): the mean of
+        # several readings' probabilities is under-confident (anpr calibrate fits the power).
+        self.combined_power = float(combined_power)
 
     def text(self, labels: Sequence[int]) -> str:
         return "".join(self.charset[c - 1] for c in labels)

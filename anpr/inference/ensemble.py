@@ -1,10 +1,12 @@
 """Readers made of several models: a small JSON file names the members and the views.
 
-    {"format": "anpr-reader/1", "members": ["a.onnx", "b.onnx"], "views": ["full", "tight"]}
+    {"format": "anpr-reader/1", "members": ["a.onnx", "b.onnx"], "views": ["full", "tight"],
+     "confidence_power": 0.5}
 
 Member paths are relative to the file. The members must share one plate contract (characters,
 input size, normalisation); each keeps its own calibration temperature. Every crop is read by
-every member in every view, and :mod:`anpr.decoding.combine` turns those readings into one.
+every member in every view, and :mod:`anpr.decoding.combine` turns those readings into one;
+``confidence_power`` (fitted by ``anpr calibrate READER.json``, default 1) calibrates its confidence.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ class EnsembleBackend:
         return np.stack([log_softmax(backend(batch), temperature) for backend, temperature in self.members], axis=1)
 
 
-def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...]]:
-    """The member files and views a reader file names, or a one-line error saying what is wrong."""
+def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float]:
+    """The member files, views and confidence power a reader file names, or a one-line error
+    saying what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"reader file not found: {path}")
@@ -52,7 +55,24 @@ def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...]]:
     views = spec.get("views", ["full"])
     if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
         raise CheckpointError(f"{path}: 'views' must be a list of view names")
-    return [path.parent / m for m in members], tuple(views)
+    power = spec.get("confidence_power", 1.0)
+    if not isinstance(power, (int, float)) or isinstance(power, bool) or not power > 0:
+        raise CheckpointError(f"{path}: 'confidence_power' must be a positive number")
+    return [path.parent / m for m in members], tuple(views), float(power)
+
+
+def write_confidence_power(path: str | Path, power: float, fitted_on: str, out: str | Path | None = None) -> Path:
+    """Store a fitted confidence power in the reader file (or a copy at ``out``, members then
+    named by absolute path)."""
+    path = Path(path)
+    spec = json.loads(path.read_text())
+    spec["confidence_power"] = round(float(power), 4)
+    spec["confidence_power_fitted_on"] = fitted_on
+    target = Path(out) if out is not None else path
+    if target.resolve().parent != path.resolve().parent:
+        spec["members"] = [str((path.parent / m).resolve()) for m in spec["members"]]
+    target.write_text(json.dumps(spec, indent=2) + "\n")
+    return target
 
 
 def combined_info(infos: list[ModelInfo], sources: list[str]) -> ModelInfo:

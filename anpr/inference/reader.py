@@ -134,15 +134,16 @@ class PlateReader:
     @classmethod
     def from_reader_file(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         """A reader of several models and views, as a reader file names them."""
-        members, views = read_manifest(path)
+        members, views, power = read_manifest(path)
         if any(m.suffix.lower() in READER_SUFFIXES for m in members):
             raise CheckpointError(f"{path}: a member is itself a reader file; name model files")
         readers = [cls.from_path(member, threads) for member in members]
         info = combined_info([r.info for r in readers], [str(m) for m in members])
         backend = EnsembleBackend([(r.backend, r.info.temperature) for r in readers])
-        decoding.setdefault("views", views)
-        decoding["views"] = decoding["views"] or views
-        return cls(backend, info, str(path), **decoding)
+        decoding["views"] = decoding.get("views") or views
+        reader = cls(backend, info, str(path), **decoding)
+        reader.decoder.combined_power = power
+        return reader
 
     @classmethod
     def pretrained(cls, threads: int | None = None, int8: bool = False, **decoding: Any) -> PlateReader:

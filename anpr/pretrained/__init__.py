@@ -4,9 +4,10 @@ Wherever a model path is taken, the name ``pretrained`` means these files: reade
 (``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the reader file
 ``reader.json`` (its models, and the views of each crop they read), and what needs a network
 (``anpr export pretrained``, ``init_from=pretrained``, ``anpr benchmark infer --checkpoint
-pretrained``) uses the weights-only checkpoint. ``pretrained-int8`` reads with the static int8
-models (about 2x faster on CPUs with VNNI). ``pretrained-v1`` (and ``pretrained-v1-int8``) is
-the first shipped reader alone, one view, kept for comparison. How they were made, and how well
+pretrained``) uses the weights-only checkpoint of the stronger of its two models.
+``pretrained-int8`` reads with the static int8 models (faster on CPUs with VNNI).
+``pretrained-v1`` (and ``pretrained-v1-int8``) is the first shipped reader alone, one view, kept
+for comparison. How they were made, and how well
 they read: docs/pretrained.md.
 """
 
@@ -22,17 +23,20 @@ V1_NAME = "pretrained-v1"  # the first shipped reader alone, one view: kept for 
 V1_INT8_NAME = "pretrained-v1-int8"
 FOLDER = Path(__file__).resolve().parent
 FILES = {
-    "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its models and views
+    "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its two models and two views
     "reader_int8": FOLDER / "reader.int8.json",  # the same with the int8 models
-    "onnx": FOLDER / "plate_reader.onnx",  # fp32, with the anpr metadata (pretrained-v1)
-    "checkpoint": FOLDER / "plate_reader.ckpt",  # network weights and the anpr block, no optimizer
-    "int8": FOLDER / "plate_reader.int8.onnx",  # static int8, from anpr export --int8
+    "checkpoint": FOLDER / "plate_reader_v2.ckpt",  # the stronger model's weights and anpr block, no optimizer
+    "v2_onnx": FOLDER / "plate_reader_v2.onnx",  # fp32, with the anpr metadata
+    "v2_int8": FOLDER / "plate_reader_v2.int8.onnx",  # static int8, from anpr export --int8
+    "onnx": FOLDER / "plate_reader.onnx",  # the first shipped reader (pretrained-v1), fp32
+    "v1_checkpoint": FOLDER / "plate_reader.ckpt",
+    "int8": FOLDER / "plate_reader.int8.onnx",
 }
 # name -> (file that reads, file of the network)
 NAMES = {
     NAME: ("reader", "checkpoint"),
     INT8_NAME: ("reader_int8", "reader_int8"),
-    V1_NAME: ("onnx", "checkpoint"),
+    V1_NAME: ("onnx", "v1_checkpoint"),
     V1_INT8_NAME: ("int8", "int8"),
 }
 
