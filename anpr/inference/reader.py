@@ -90,7 +90,8 @@ class PlateReader:
 
     ``views`` (:mod:`anpr.inference.views`) reads each crop boxed several ways and keeps the
     reading they agree on (:mod:`anpr.decoding.combine`); a reader file (``.json``,
-    :mod:`anpr.inference.ensemble`) does the same with several models.
+    :mod:`anpr.inference.ensemble`) does the same with several models. ``combined_power``
+    calibrates the confidence of such combined readings (a reader file's ``confidence_power``).
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class PlateReader:
         n_best: int = 3,
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
         views: Sequence[str] | None = None,
+        combined_power: float = 1.0,
     ) -> None:
         self.backend = backend
         self.views = check_views(views or DEFAULT_VIEWS)
@@ -112,7 +114,9 @@ class PlateReader:
         self.source = source
         if isinstance(grammar, str) and grammar == FROM_MODEL:
             grammar = info.contract.decoding_grammar
-        self.decoder = PlateDecoder(info.charset, decoder, grammar, info.temperature, n_best, min_valid_ratio)
+        self.decoder = PlateDecoder(
+            info.charset, decoder, grammar, info.temperature, n_best, min_valid_ratio, combined_power=combined_power
+        )
 
     @classmethod
     def from_path(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
@@ -141,9 +145,7 @@ class PlateReader:
         info = combined_info([r.info for r in readers], [str(m) for m in members])
         backend = EnsembleBackend([(r.backend, r.info.temperature) for r in readers])
         decoding["views"] = decoding.get("views") or views
-        reader = cls(backend, info, str(path), **decoding)
-        reader.decoder.combined_power = power
-        return reader
+        return cls(backend, info, str(path), combined_power=power, **decoding)
 
     @classmethod
     def pretrained(cls, threads: int | None = None, int8: bool = False, **decoding: Any) -> PlateReader:
