@@ -139,6 +139,7 @@ def test_a_reader_file_of_one_model_twice_reads_as_that_model(tmp_path, plates) 
         ('{"members": ["a.onnx"]}', '"format": "anpr-reader/1"'),
         ('{"format": "anpr-reader/1", "members": []}', "non-empty list"),
         ('{"format": "anpr-reader/1", "members": ["a.onnx"], "views": "full"}', "list of view names"),
+        ('{"format": "anpr-reader/1", "members": ["a.onnx"], "views": ["zoom"]}', "unknown view 'zoom'"),
         ('{"format": "anpr-reader/1", "members": ["missing.onnx"]}', "ONNX file not found"),
     ],
 )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from anpr.decoding.ctc import log_softmax
+from anpr.inference.views import VIEWS
 from anpr.models.model_file import CheckpointError, ModelInfo
 
 FORMAT = "anpr-reader/1"
@@ -55,6 +56,9 @@ def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float]
     views = spec.get("views", ["full"])
     if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
         raise CheckpointError(f"{path}: 'views' must be a list of view names")
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown:
+        raise CheckpointError(f"{path}: unknown view {unknown[0]!r} (known: {', '.join(VIEWS)})")
     power = spec.get("confidence_power", 1.0)
     if not isinstance(power, (int, float)) or isinstance(power, bool) or not power > 0:
         raise CheckpointError(f"{path}: 'confidence_power' must be a positive number")
