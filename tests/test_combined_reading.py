@@ -238,3 +238,11 @@ def test_calibrate_fits_a_reader_files_power_into_a_copy(tmp_path) -> None:
     assert 0.05 <= spec["confidence_power"] < 1  # a mean of views' probabilities is under-confident
     assert "confidence_power" not in json.loads(path.read_text())  # the original is left alone
     assert PlateReader.from_path(out).decoder.combined_power == spec["confidence_power"]
+
+
+def test_a_users_mistake_the_command_does_not_catch_is_one_line_not_a_traceback(capsys) -> None:
+    from anpr.cli.main import main
+
+    assert main(["benchmark", "read", "pretrained-v1@zoom"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown view 'zoom'" in err and "Traceback" not in err

@@ -7,7 +7,10 @@ Lightning or Hydra and `anpr --help` loads nothing at all.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+
+from anpr.errors import UserError
 
 # command (its module in anpr.cli) -> the line the usage listing shows for it
 COMMANDS = {
@@ -51,5 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = [f"anpr {name}", *rest]  # what the command's parser (argparse or Hydra) names itself after
     try:
         return command.main(rest)
+    except UserError as err:  # a mistake the user can fix that the command did not report itself
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        from anpr.cli.console import report_error
+
+        report_error(str(err))
+        return 2
     finally:
         sys.argv = saved_argv
