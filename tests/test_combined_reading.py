@@ -238,6 +238,21 @@ def test_calibrate_fits_a_reader_files_power_into_a_copy(tmp_path) -> None:
     assert 0.05 <= spec["confidence_power"] < 1  # a mean of views' probabilities is under-confident
     assert "confidence_power" not in json.loads(path.read_text())  # the original is left alone
     assert PlateReader.from_path(out).decoder.combined_power == spec["confidence_power"]
+    # the shipped reader by name, into a folder that does not exist yet; the package's file is kept
+    shipped = FILES["reader"].read_bytes()
+    copy = tmp_path / "new" / "pretrained.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "anpr", "calibrate", "pretrained", "--synth", "100", "--out", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(copy.read_text())["members"] == [
+        str(FILES["reader"].parent / m) for m in json.loads(shipped)["members"]
+    ]
+    assert FILES["reader"].read_bytes() == shipped
 
 
 def test_a_users_mistake_the_command_does_not_catch_is_one_line_not_a_traceback(capsys) -> None:

@@ -69,20 +69,21 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
     first = specs[0]
     rows = []
     for spec, reader in readers.items():
-        calls = len(reader.views) * getattr(reader.backend, "members", [None]).__len__()
         rows.append(
             (
                 f"`{spec}`",
                 "+".join(reader.views),
-                calls,
+                reader.readings_per_plate,
                 f"{one[spec] * 1e3:.2f}",
                 f"{one[spec] / one[first]:.2f}x",
                 f"{s.plates / many[spec]:,.0f}",
                 f"{many[first] / many[spec]:.2f}x",
             )
         )
-    header = ("reader", "views", "model calls a plate", "batch 1 (ms/plate)", "vs first", "batch 64 (plates/s)")
-    header += ("vs first",)
+    header = (
+        *("reader", "views", "model calls a plate"),
+        *("batch 1 (ms/plate)", "vs first", "batch 64 (plates/s)", "vs first"),
+    )
     lines = [
         f"Reading {s.plates} {source}: preprocessing, model calls and decoding, "
         f"{s.threads or 'default'} thread(s) per reader, medians of interleaved rounds.",

@@ -47,8 +47,9 @@ def main(argv=None) -> int:
         report_error("give both --images-dir and --labels-file, or neither (synthetic plates)")
         return 2
     try:
-        combined = str(args.model).lower().endswith(".json")
-        reader = PlateReader.from_path(args.model, **({} if combined else {"decoder": "greedy"}))
+        # the reader's own decoding: a combined reader's power is fitted on the reads it makes
+        reader = PlateReader.from_path(args.model)
+        combined = reader.readings_per_plate > 1
         if args.labels_file is None:
             from anpr.inference.sources import sample_plates
 
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
         report_error(str(err))
         return 2
     if combined:
-        out = write_confidence_power(args.model, fitted["confidence_power"], source, args.out)
+        out = write_confidence_power(reader.source, fitted["confidence_power"], source, args.out)
         print(
             f"Confidence power {fitted['confidence_power']:.4g} "
             f"(reads {fitted['accuracy']:.1%} right on {source}); wrote {out}"

@@ -44,6 +44,7 @@ def combine_readings(decoder: Any, log_probs: np.ndarray) -> list[PlateRead]:
 
     reads, k = [], 0
     log_ratio = np.log(decoder.min_valid_ratio) if decoder.min_valid_ratio > 0 else -np.inf
+    constrained = decoder.grammar is not None and decoder.decoder == "grammar"
     for plate, texts in enumerate(candidates):
         n = len(texts)
         per_reading = scores[k : k + n * readings].reshape(readings, n)  # log P(text | reading)
@@ -54,13 +55,12 @@ def combine_readings(decoder: Any, log_probs: np.ndarray) -> list[PlateRead]:
         order = sorted(range(n), key=lambda j: -product[j])
         best = order[0]
         valid_order = [j for j in order if valid[j]]
-        if decoder.grammar is not None and decoder.decoder == "grammar" and valid_order:
-            if product[valid_order[0]] >= product[best] + log_ratio:
-                best = valid_order[0]
+        if constrained and valid_order and product[valid_order[0]] >= product[best] + log_ratio:
+            best = valid_order[0]  # the likeliest valid text, unless a free one is far likelier
         own = singles[plate * readings : (plate + 1) * readings]
         first = own[0]
         alternatives = ()
-        if decoder.grammar is not None and decoder.decoder == "grammar":
+        if constrained:
             # the chosen reading first, then the likeliest others (by the probability reported)
             others = sorted((j for j in valid_order if j != best), key=lambda j: -mixture[j])
             ranked = ([best] if valid[best] else []) + others

@@ -86,7 +86,8 @@ def fit_confidence_power(confidences: Sequence[float], right: Sequence[bool]) ->
 def calibrate_reader(
     reader: Any, images: Sequence[np.ndarray], texts: Sequence[str], source: str, rgb: bool = False
 ) -> dict[str, Any]:
-    """Fit the confidence power of a reader of several readings (views, models) on labelled plates."""
+    """Fit the confidence power of a reader of several readings (views, models) on labelled plates
+    (the reader's own power is set to 1 for it)."""
     reader.decoder.combined_power = 1.0
     reads = reader.read(list(images), rgb=rgb)
     right = [r.text == t for r, t in zip(reads, texts)]

@@ -75,6 +75,7 @@ def write_confidence_power(path: str | Path, power: float, fitted_on: str, out: 
     target = Path(out) if out is not None else path
     if target.resolve().parent != path.resolve().parent:
         spec["members"] = [str((path.parent / m).resolve()) for m in spec["members"]]
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(spec, indent=2) + "\n")
     return target
 

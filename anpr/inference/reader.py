@@ -174,6 +174,11 @@ class PlateReader:
         info = ModelInfo.from_onnx_metadata(session.get_modelmeta().custom_metadata_map, str(path))
         return cls(OnnxBackend(session), info, str(path), **decoding)
 
+    @property
+    def readings_per_plate(self) -> int:
+        """Model calls each plate costs: its views times the models of a reader file."""
+        return len(self.views) * len(getattr(self.backend, "members", (None,)))
+
     def load(self, image: str | Path | np.ndarray, rgb: bool = False) -> np.ndarray:
         """One image (a path, or an array: BGR unless ``rgb``) as HxWx3 uint8 RGB."""
         if isinstance(image, (str, Path)):
