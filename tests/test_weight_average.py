@@ -15,9 +15,15 @@ from anpr.train.averaging import ExponentialAverage, FollowThenAverage
 
 def test_the_average_follows_the_live_weights_until_start_step_then_moves_slowly():
     rule = FollowThenAverage(decay=0.9, start_step=3)
-    average, current = torch.zeros(2), torch.tensor([1.0, 2.0])
-    assert torch.equal(rule(average, current, torch.tensor(2)), current)
-    assert torch.allclose(rule(average, current, torch.tensor(3)), torch.tensor([0.1, 0.2]))
+    average, current = [torch.zeros(2)], [torch.tensor([1.0, 2.0])]
+    rule(average, current, torch.tensor(2))
+    assert torch.equal(average[0], current[0])
+    average = [torch.zeros(2)]
+    rule(average, current, torch.tensor(3))
+    assert torch.allclose(average[0], torch.tensor([0.1, 0.2]))
+    counts = [torch.tensor(5)]
+    rule(counts, [torch.tensor(9)], torch.tensor(3))
+    assert int(counts[0]) == 9  # integer buffers are copied
 
 
 def test_a_decay_outside_zero_to_one_is_refused():

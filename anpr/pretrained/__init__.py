@@ -4,7 +4,8 @@ Wherever a model path is taken, the name ``pretrained`` means these files: reade
 (``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the reader file
 ``reader.json`` (its models, and the views of each crop they read), and what needs a network
 (``anpr export pretrained``, ``init_from=pretrained``, ``anpr benchmark infer --checkpoint
-pretrained``) uses the weights-only checkpoint of the stronger of its two models.
+pretrained``) uses the weights-only checkpoint of the strongest single network, ``plate_reader_v2``
+(the reader's ``plate_reader_field`` is that network trained on under harder detector damage).
 ``pretrained-int8`` reads with the static int8 models (faster on CPUs with VNNI).
 ``pretrained-v1`` (and ``pretrained-v1-int8``) is the first shipped reader alone, one view, kept
 for comparison. How they were made, and how well
@@ -25,9 +26,10 @@ FOLDER = Path(__file__).resolve().parent
 FILES = {
     "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its two models and two views
     "reader_int8": FOLDER / "reader.int8.json",  # the same with the int8 models
-    "checkpoint": FOLDER / "plate_reader_v2.ckpt",  # the stronger model's weights and anpr block, no optimizer
-    "v2_onnx": FOLDER / "plate_reader_v2.onnx",  # fp32, with the anpr metadata
-    "v2_int8": FOLDER / "plate_reader_v2.int8.onnx",  # static int8, from anpr export --int8
+    "checkpoint": FOLDER / "plate_reader_v2.ckpt",  # the strongest single network's weights and anpr block
+    "field_onnx": FOLDER / "plate_reader_field.onnx",  # v2 trained on under harder detector damage, fp32
+    "field_int8": FOLDER / "plate_reader_field.int8.onnx",  # static int8, from anpr export --int8
+    "field_checkpoint": FOLDER / "plate_reader_field.ckpt",
     "onnx": FOLDER / "plate_reader.onnx",  # the first shipped reader (pretrained-v1), fp32
     "v1_checkpoint": FOLDER / "plate_reader.ckpt",
     "int8": FOLDER / "plate_reader.int8.onnx",

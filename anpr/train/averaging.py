@@ -15,16 +15,20 @@ from lightning.pytorch.callbacks import WeightAveraging
 
 
 class FollowThenAverage:
-    """The averaging rule: the live weights themselves for the first ``start_step`` updates (the
-    alignment guide's steps, when the network changes fast, and so that validation before then reads
-    the network being trained, never the untrained copy), an EMA with ``decay`` after them."""
+    """The averaging rule, for all tensors of one device and dtype at once: the live weights
+    themselves for the first ``start_step`` updates (the alignment guide's steps, when the network
+    changes fast, and so that validation before then reads the network being trained, never the
+    untrained copy), an EMA with ``decay`` after them. Integer buffers (batch-norm step counts) are
+    copied, not averaged."""
 
     def __init__(self, decay: float, start_step: int) -> None:
         self.decay, self.start_step = decay, start_step
 
-    def __call__(self, average: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
-        moved = self.decay * average + (1.0 - self.decay) * current
-        return torch.where(num_averaged < self.start_step, current, moved)  # no device sync
+    def __call__(self, averages: list[torch.Tensor], currents: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
+        if int(num_averaged) < self.start_step or not averages[0].is_floating_point():
+            torch._foreach_copy_(averages, currents)
+        else:
+            torch._foreach_lerp_(averages, currents, 1.0 - self.decay)
 
 
 class ExponentialAverage(WeightAveraging):
@@ -37,6 +41,6 @@ class ExponentialAverage(WeightAveraging):
     def __init__(self, decay: float = 0.999, start_step: int = 1000) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"weight averaging decay must lie between 0 and 1, got {decay}")
-        super().__init__(avg_fn=FollowThenAverage(decay, start_step))
+        super().__init__(multi_avg_fn=FollowThenAverage(decay, start_step))
         self.decay = decay
         self.start_step = start_step
