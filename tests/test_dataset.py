@@ -143,3 +143,24 @@ def test_a_temp_folder_too_long_for_sockets_loads_in_the_training_process(monkey
     with caplog.at_level("WARNING"):
         assert usable_workers(2) == 0 and usable_workers(0) == 0
     assert "too long" in caplog.text and "x" * 90 in caplog.text
+
+
+def test_auto_memory_cache_weighs_the_crops_against_the_memory_available() -> None:
+    from anpr.data.cache import cache_fits
+
+    crops_bytes = 30_000 * 48 * 192 * 3  # the demo's plates: 830 MB
+    assert cache_fits(30_000, 48, 192, available=4 * crops_bytes)[0]
+    assert not cache_fits(30_000, 48, 192, available=4 * crops_bytes - 1)[0]
+    assert not cache_fits(30_000, 48, 192, processes=2, available=4 * crops_bytes)[0]  # DDP: one cache each
+
+
+def test_auto_memory_cache_caches_a_small_set_and_refuses_an_unknown_setting(rec_dataset) -> None:
+    from anpr.data.cache import CachedPlateDataset
+    from anpr.errors import ConfigError
+
+    images_dir, labels_file = rec_dataset
+    datamodule = tiny_datamodule(images_dir, labels_file, batch_size=4, in_memory_cache="auto")
+    datamodule.setup("fit")
+    assert isinstance(datamodule.train_set, CachedPlateDataset)  # a few crops always fit
+    with pytest.raises(ConfigError, match="true, false or auto"):
+        tiny_datamodule(images_dir, labels_file, in_memory_cache="yes")

@@ -10,7 +10,8 @@ The array is shared with the DataLoader's worker processes without copying when 
 forked (the Linux default): nothing writes to it, so its pages stay shared. With the ``spawn``
 or ``forkserver`` start methods each worker would receive its own copy; and under DDP each
 process builds its own cache. Mind the memory: the training set plus the validation set,
-per process.
+per process. ``data.in_memory_cache=auto`` builds it only where that takes at most a quarter of
+the memory available when training starts (:func:`cache_fits`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,37 @@ import numpy as np
 from anpr.data.dataset import PlateDataset
 
 log = logging.getLogger(__name__)
+
+AUTO_MEMORY_SHARE = 0.25  # `auto` caches when the crops take at most this share of available memory
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now (Linux ``MemAvailable``), None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def cache_fits(
+    crops: int, height: int, width: int, processes: int = 1, available: int | None = None
+) -> tuple[bool, str]:
+    """Whether ``crops`` decoded crops (per process) fit ``data.in_memory_cache=auto``'s share of
+    the available memory, and a sentence saying what was weighed."""
+    need = crops * height * width * 3 * max(1, processes)
+    available = available_memory() if available is None else available
+    if available is None:
+        return False, f"{need / 1e6:.0f} MB needed, available memory unknown"
+    fits = need <= AUTO_MEMORY_SHARE * available
+    per = f"{crops} crops x {max(1, processes)} process(es)"
+    return fits, f"{need / 1e6:.0f} MB for {per}, {available / 1e9:.1f} GB available"
 
 
 def decode_all(dataset: PlateDataset, threads: int | None = None) -> np.ndarray:

@@ -68,6 +68,7 @@ class PlateDataModule(L.LightningDataModule):
         in_memory_cache: decode and resize every image once at setup and keep the crops in
             memory as uint8 (:mod:`anpr.data.cache`), so loader workers only augment. Costs
             ``samples x height x width x 3`` bytes (100k plates at 48x192: 2.7 GB) per process.
+            ``"auto"``: only where that fits a quarter of the memory available at setup.
     """
 
     def __init__(
@@ -94,7 +95,7 @@ class PlateDataModule(L.LightningDataModule):
         min_image_width: int = 16,
         check_cache_dir: str | None = None,
         report_dir: str | None = None,
-        in_memory_cache: bool = False,
+        in_memory_cache: bool | str = False,
     ) -> None:
         super().__init__()
         self.images_dir, self.labels_file = images_dir, labels_file
@@ -111,7 +112,7 @@ class PlateDataModule(L.LightningDataModule):
         self.persistent_workers = persistent_workers and num_workers > 0
         self.augmentations = list(augmentations)
         self.source_augmentations = list(source_augmentations)
-        if in_memory_cache and self.source_augmentations:
+        if in_memory_cache is True and self.source_augmentations:
             raise ConfigError(
                 "data.in_memory_cache keeps crops already resized to model size, but the augmentation's "
                 "source_transforms need each crop at its own size: set data.in_memory_cache=false or "
@@ -122,7 +123,9 @@ class PlateDataModule(L.LightningDataModule):
         self.on_bad_sample = on_bad_sample
         self.image_limits = ImageLimits(int(min_image_height), int(min_image_width))
         self.check_cache_dir, self.report_dir = check_cache_dir, report_dir
-        self.in_memory_cache = bool(in_memory_cache)
+        if isinstance(in_memory_cache, str) and in_memory_cache != "auto":
+            raise ConfigError(f"data.in_memory_cache must be true, false or auto, got {in_memory_cache!r}")
+        self.in_memory_cache: bool | str = in_memory_cache if in_memory_cache == "auto" else bool(in_memory_cache)
         self.check_reports: dict[str, checks.CheckReport] | None = None
         self._scanned: tuple[int | None, dict[str, checks.CheckReport]] | None = None
         self.train_set: PlateDataset | None = None
@@ -142,11 +145,27 @@ class PlateDataModule(L.LightningDataModule):
             train_records, self.images_dir, self.charset, self.preprocessor, augment, layouts, centres, source_augment
         )
         self.val_set = PlateDataset(val_records, val_dir, self.charset, self.preprocessor, None, layouts)
-        if self.in_memory_cache:
+        if self.use_memory_cache(len(train_records) + len(val_records)):
             from anpr.data.cache import cache_dataset
 
             self.train_set = cache_dataset(self.train_set, "training set")
             self.val_set = cache_dataset(self.val_set, "validation set")
+
+    def use_memory_cache(self, crops: int) -> bool:
+        """``in_memory_cache`` as set, or for ``auto``: on where the crops fit the memory share
+        (:func:`anpr.data.cache.cache_fits`) and no source transform needs the files."""
+        if self.in_memory_cache != "auto":
+            return bool(self.in_memory_cache)
+        if self.source_augmentations:
+            log.info("data.in_memory_cache=auto: off (the augmentation's source_transforms read each file)")
+            return False
+        from anpr.data.cache import cache_fits
+
+        processes = getattr(self.trainer, "world_size", 1) if self.trainer is not None else 1
+        pre = self.preprocessor
+        fits, weighed = cache_fits(crops, pre.image_height, pre.image_width, processes)
+        log.info("data.in_memory_cache=auto: %s (%s)", "on" if fits else "off", weighed)
+        return fits
 
     def split_records(self) -> tuple[list[LabelRecord], list[LabelRecord]]:
         """Train and validation records after the sample limit and the seeded split."""
