@@ -57,6 +57,16 @@ def test_a_busy_machine_gets_one_thread_and_a_free_one_gets_both_back(two_thread
     assert torch.get_num_threads() == 2 and governor.switches == 2
 
 
+def test_a_stalled_thread_count_is_judged_on_few_steps(two_threads, monkeypatch):
+    clock = FakeClock({2: 10.0, 1: 0.06})  # two threads beside a busy program: 10 s a step
+    monkeypatch.setattr(governor_module.time, "perf_counter", clock)
+    governor = ThreadGovernor(probe_every_s=60.0, probe_steps=6, probe_max_s=2.0)
+    governor.on_train_start(None, SimpleNamespace(device=torch.device("cpu")))
+    run_steps(governor, 1 + 2 + 7)  # a step, then two on two threads (one warms up, one timed), then seven on one
+    assert torch.get_num_threads() == 1 and governor.switches == 1
+    assert clock.now < 31  # three stalled steps, not the seven a full probe would take
+
+
 def test_small_differences_do_not_switch(two_threads, monkeypatch):
     monkeypatch.setattr(governor_module.time, "perf_counter", FakeClock({2: 0.100, 1: 0.095}))
     governor = ThreadGovernor(probe_every_s=0.5, probe_steps=3, min_gain=0.1)

@@ -35,10 +35,16 @@ class ThreadGovernor(L.Callback):
             takes few steps, and must not wait long for its next check).
         probe_steps: steps timed per thread count in a check (the first after a change is left out).
         min_gain: how much faster (a fraction of the step time) another count must be to switch.
+        probe_max_s: seconds of timed steps per thread count at most: a stalled count (two threads
+            beside a busy program took 10 s a step) is judged on the steps that fit, not after a
+            minute of stalled training.
     """
 
-    def __init__(self, probe_every_s: float = 60.0, probe_steps: int = 6, min_gain: float = 0.1) -> None:
+    def __init__(
+        self, probe_every_s: float = 60.0, probe_steps: int = 6, min_gain: float = 0.1, probe_max_s: float = 2.0
+    ) -> None:
         self.probe_every_s, self.probe_steps, self.min_gain = probe_every_s, probe_steps, min_gain
+        self.probe_max_s = probe_max_s
         self.enabled = False
         self.most = self.threads = torch.get_num_threads()
         self.queue: list[int] = []  # thread counts still to time in this check
@@ -67,7 +73,8 @@ class ThreadGovernor(L.Callback):
             return
         timed = self.timings.setdefault(self.queue[0], [])
         timed.append(elapsed)
-        if len(timed) > self.probe_steps:  # the first step on a new count warms its thread pool
+        stalled = len(timed) > 1 and sum(timed[1:]) >= self.probe_max_s
+        if len(timed) > self.probe_steps or stalled:  # the first step on a new count warms its thread pool
             self.queue.pop(0)
             if self.queue:
                 torch.set_num_threads(self.queue[0])
