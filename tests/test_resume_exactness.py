@@ -6,7 +6,7 @@ from __future__ import annotations
 import lightning as L
 import pytest
 from helpers import write_rec_dataset
-from helpers.models import TINY_CONTRACT, tiny_datamodule, tiny_module
+from helpers.models import TINY_CONTRACT, quiet_trainer, stop_after_save, tiny_datamodule, tiny_module
 from helpers.plates import random_plate_texts
 
 from anpr.data.sampling import ResumableShuffle
@@ -24,21 +24,14 @@ def test_each_epoch_has_its_own_order_and_a_resumed_pass_continues_it():
 
 
 class Recorder(L.Callback):
-    """Every training step's global step, plates and learning rate; stops after ``stop_at`` steps
-    with a checkpoint, as a run killed right after its last save."""
+    """Every training step's global step, plates and learning rate."""
 
-    def __init__(self, stop_at: int | None = None, path=None) -> None:
+    def __init__(self) -> None:
         self.rows: list[tuple] = []
-        self.stop_at, self.path = stop_at, path
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         lr = trainer.optimizers[0].param_groups[0]["lr"]
         self.rows.append((trainer.global_step, tuple(batch["texts"]), lr))
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.stop_at is not None and trainer.global_step == self.stop_at:
-            trainer.save_checkpoint(self.path)
-            raise InterruptedError("stopped")
 
 
 @pytest.mark.slow
@@ -47,31 +40,23 @@ class Recorder(L.Callback):
 def test_a_resumed_run_trains_like_one_that_never_stopped(tmp_path, workers, stop_at):
     images_dir, labels_file = write_rec_dataset(tmp_path / "data", random_plate_texts(24, seed=1))
 
-    def fit(recorder: Recorder, ckpt_path=None) -> None:
+    def fit(recorder: Recorder, ckpt_path=None, stop=()) -> None:
         L.seed_everything(0)
         module = tiny_module(TINY_CONTRACT)
         data = tiny_datamodule(
             images_dir, labels_file, TINY_CONTRACT, batch_size=4, val_fraction=0.25, num_workers=workers
         )
-        trainer = L.Trainer(
-            max_epochs=3,
-            callbacks=[recorder],
-            logger=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            enable_checkpointing=False,
-            limit_val_batches=0,
-            accelerator="cpu",
-            default_root_dir=str(tmp_path),
+        trainer = quiet_trainer(
+            tmp_path, [recorder, *stop], max_epochs=3, enable_checkpointing=False, limit_val_batches=0
         )
         try:
             trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
         except InterruptedError:
             pass
 
-    whole, before, after = Recorder(), Recorder(stop_at, tmp_path / "stop.ckpt"), Recorder()
+    whole, before, after = Recorder(), Recorder(), Recorder()
     fit(whole)
-    fit(before)
+    fit(before, stop=[stop_after_save(stop_at, tmp_path / "stop.ckpt")])
     fit(after, tmp_path / "stop.ckpt")
     assert len(whole.rows) == 15 and len(before.rows) == stop_at
     assert before.rows + after.rows == whole.rows

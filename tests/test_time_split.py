@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import lightning as L
 import pytest
 from helpers import write_rec_dataset
-from helpers.models import tiny_contract, tiny_datamodule, tiny_module
+from helpers.models import quiet_trainer, tiny_contract, tiny_datamodule, tiny_module
 from helpers.plates import random_plate_texts
 from lightning.pytorch.profilers import SimpleProfiler
 
@@ -28,16 +27,12 @@ def test_a_run_reports_where_each_epochs_time_went(tmp_path):
     images_dir, labels_file = write_rec_dataset(tmp_path / "data", random_plate_texts(24, seed=4))
     contract = tiny_contract(grammar="india")
     split = TimeSplit()
-    trainer = L.Trainer(
+    trainer = quiet_trainer(
+        tmp_path,
+        [split],
         max_epochs=2,
         profiler=SimpleProfiler(dirpath=tmp_path, filename="profile"),
-        callbacks=[split],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         num_sanity_val_steps=0,
-        accelerator="cpu",
-        default_root_dir=str(tmp_path),
     )
     trainer.fit(tiny_module(contract), datamodule=tiny_datamodule(images_dir, labels_file, contract, batch_size=4))
     summary = split.summary()

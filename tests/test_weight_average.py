@@ -7,7 +7,7 @@ import lightning as L
 import pytest
 import torch
 from helpers import write_rec_dataset
-from helpers.models import TINY_CONTRACT, tiny_datamodule, tiny_module
+from helpers.models import TINY_CONTRACT, quiet_trainer, stop_after_save, tiny_datamodule, tiny_module
 from helpers.plates import random_plate_texts
 
 from anpr.train.averaging import ExponentialAverage, FollowThenAverage
@@ -31,18 +31,6 @@ def test_a_decay_outside_zero_to_one_is_refused():
         ExponentialAverage(decay=1.0)
 
 
-class StopAt(L.Callback):
-    """Saves a checkpoint after ``step`` optimizer steps and stops, as a run killed right after a save."""
-
-    def __init__(self, step: int, path) -> None:
-        self.step, self.path = step, path
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if trainer.global_step == self.step:
-            trainer.save_checkpoint(self.path)
-            raise InterruptedError("stopped")
-
-
 @pytest.mark.slow
 def test_checkpoints_hold_the_average_and_a_resumed_run_ends_with_the_same_one(tmp_path):
     images_dir, labels_file = write_rec_dataset(tmp_path / "data", random_plate_texts(24, seed=1))
@@ -52,16 +40,8 @@ def test_checkpoints_hold_the_average_and_a_resumed_run_ends_with_the_same_one(t
         module = tiny_module(TINY_CONTRACT)
         data = tiny_datamodule(images_dir, labels_file, TINY_CONTRACT, batch_size=4, val_fraction=0.25)
         average = ExponentialAverage(decay=0.8, start_step=4)
-        trainer = L.Trainer(
-            max_epochs=3,
-            callbacks=[average, *extra],
-            logger=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            enable_checkpointing=False,
-            limit_val_batches=0,
-            accelerator="cpu",
-            default_root_dir=str(tmp_path),
+        trainer = quiet_trainer(
+            tmp_path, [average, *extra], max_epochs=3, enable_checkpointing=False, limit_val_batches=0
         )
         try:
             trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
@@ -71,7 +51,7 @@ def test_checkpoints_hold_the_average_and_a_resumed_run_ends_with_the_same_one(t
 
     whole = fit()
     stop = tmp_path / "stop.ckpt"
-    fit([StopAt(8, stop)])
+    fit([stop_after_save(8, stop)])
     saved = torch.load(stop, map_location="cpu", weights_only=False)
     live, averaged = saved["current_model_state"], saved["state_dict"]
     assert live.keys() == averaged.keys()

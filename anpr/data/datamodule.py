@@ -161,7 +161,7 @@ class PlateDataModule(L.LightningDataModule):
             return False
         from anpr.data.cache import cache_fits
 
-        processes = getattr(self.trainer, "world_size", 1) if self.trainer is not None else 1
+        processes = getattr(self.trainer, "world_size", None) or 1  # one cache per DDP process
         pre = self.preprocessor
         fits, weighed = cache_fits(crops, pre.image_height, pre.image_width, processes)
         log.info("data.in_memory_cache=auto: %s (%s)", "on" if fits else "off", weighed)

@@ -84,6 +84,36 @@ def tiny_datamodule(images_dir: Path, labels_file: Path, contract: PlateContract
     return PlateDataModule(str(images_dir), str(labels_file), contract, **kwargs)
 
 
+def quiet_trainer(root: Path, callbacks: list, **kwargs: Any):
+    """A Lightning Trainer on the CPU that writes and prints nothing of its own (no logger, progress
+    bar or model summary), for tests that fit TINY_NET directly; ``kwargs`` go to the Trainer."""
+    import lightning as L
+
+    return L.Trainer(
+        callbacks=callbacks,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        default_root_dir=str(root),
+        **kwargs,
+    )
+
+
+def stop_after_save(step: int, path: Path):
+    """A callback that saves a checkpoint to ``path`` after optimizer step ``step`` and raises
+    InterruptedError: a run killed right after its last save (catch it around ``fit``)."""
+    import lightning as L
+
+    class StopAfterSave(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if trainer.global_step == step:
+                trainer.save_checkpoint(path)
+                raise InterruptedError("stopped")
+
+    return StopAfterSave()
+
+
 # tiny_model_files' normalization: not the default, so tests see it travel into the files.
 MODEL_FILES_CONTRACT = tiny_contract(mean=(0.5, 0.45, 0.4), std=(0.25, 0.2, 0.22))
 
