@@ -7,6 +7,7 @@ from typing import Any
 
 from anpr.decoding.decoder import DECODERS, DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO
 from anpr.grammar import FROM_MODEL
+from anpr.inference.second_look import FROM_READER_FILE
 from anpr.inference.views import VIEWS
 
 
@@ -43,6 +44,15 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
         f"confidence that drops where they disagree: {', '.join(VIEWS)} (default: full, or those a "
         "reader file names); each view costs one more model call",
     )
+    group.add_argument(
+        "--no-second-look",
+        dest="second_look",
+        action="store_const",
+        const=None,
+        default=FROM_READER_FILE,
+        help="read every crop once, without the second look a reader file gives doubtful crops "
+        "(pretrained's reads those below 0.9 again in a wider and a tighter box)",
+    )
     if review:
         group.add_argument(
             "--n-best",
@@ -68,4 +78,5 @@ def decoding_options(args: argparse.Namespace) -> dict[str, Any]:
         "min_valid_ratio": args.min_valid_ratio,
         "n_best": getattr(args, "n_best", 1),
         "views": args.views,
+        "second_look": getattr(args, "second_look", FROM_READER_FILE),
     }

@@ -88,6 +88,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
             n_best=args.n_best,
             min_confidence=args.min_confidence,
             views=tuple(args.views) if args.views else None,
+            second_look=args.second_look is not None,
         ),
     )
 

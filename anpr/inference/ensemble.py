@@ -1,12 +1,13 @@
 """Readers made of several models: a small JSON file names the members and the views.
 
     {"format": "anpr-reader/1", "members": ["a.onnx", "b.onnx"], "views": ["full", "tight"],
-     "confidence_power": 0.5}
+     "confidence_power": 0.5, "second_look": {"below": 0.9, "views": ["wide", "tighter"]}}
 
 Member paths are relative to the file. The members must share one plate contract (characters,
 input size, normalisation); each keeps its own calibration temperature. Every crop is read by
 every member in every view, and :mod:`anpr.decoding.combine` turns those readings into one;
 ``confidence_power`` (fitted by ``anpr calibrate READER.json``, default 1) calibrates its confidence.
+An optional ``second_look`` reads doubtful crops again in other boxes (:mod:`anpr.inference.second_look`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from anpr.decoding.ctc import log_softmax
+from anpr.inference.second_look import SecondLook, SecondLookError
 from anpr.inference.views import VIEWS
 from anpr.models.model_file import CheckpointError, ModelInfo
 
@@ -38,9 +40,9 @@ class EnsembleBackend:
         return np.stack([log_softmax(backend(batch), temperature) for backend, temperature in self.members], axis=1)
 
 
-def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float]:
-    """The member files, views and confidence power a reader file names, or a one-line error
-    saying what is wrong."""
+def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float, SecondLook | None]:
+    """The member files, views, confidence power and second look a reader file names, or a
+    one-line error saying what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"reader file not found: {path}")
@@ -62,7 +64,11 @@ def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float]
     power = spec.get("confidence_power", 1.0)
     if not isinstance(power, (int, float)) or isinstance(power, bool) or not power > 0:
         raise CheckpointError(f"{path}: 'confidence_power' must be a positive number")
-    return [path.parent / m for m in members], tuple(views), float(power)
+    try:
+        look = SecondLook.from_spec(spec["second_look"]) if "second_look" in spec else None
+    except SecondLookError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+    return [path.parent / m for m in members], tuple(views), float(power), look
 
 
 def write_confidence_power(path: str | Path, power: float, fitted_on: str, out: str | Path | None = None) -> Path:

@@ -19,6 +19,7 @@ from anpr.decoding import DEFAULT_DECODER, DEFAULT_MIN_VALID_RATIO, PlateDecoder
 from anpr.grammar import FROM_MODEL
 from anpr.inference.ensemble import SUFFIXES as READER_SUFFIXES
 from anpr.inference.ensemble import EnsembleBackend, combined_info, read_manifest
+from anpr.inference.second_look import FROM_READER_FILE, SecondLook, look_again
 from anpr.inference.views import DEFAULT_VIEWS, check_views, crop_view
 from anpr.models.model_file import (  # re-exported: readers' users meet them here
     CheckpointError,
@@ -92,6 +93,8 @@ class PlateReader:
     reading they agree on (:mod:`anpr.decoding.combine`); a reader file (``.json``,
     :mod:`anpr.inference.ensemble`) does the same with several models. ``combined_power``
     calibrates the confidence of such combined readings (a reader file's ``confidence_power``).
+    ``second_look`` (:mod:`anpr.inference.second_look`) reads doubtful crops again in other
+    boxes; a reader file's applies unless ``second_look=None``.
     """
 
     def __init__(
@@ -105,8 +108,10 @@ class PlateReader:
         min_valid_ratio: float = DEFAULT_MIN_VALID_RATIO,
         views: Sequence[str] | None = None,
         combined_power: float = 1.0,
+        second_look: SecondLook | str | None = None,
     ) -> None:
         self.backend = backend
+        self.second_look = second_look if isinstance(second_look, SecondLook) else None
         self.views = check_views(views or DEFAULT_VIEWS)
         self.info = info
         self.charset = Charset(info.charset)
@@ -138,13 +143,15 @@ class PlateReader:
     @classmethod
     def from_reader_file(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         """A reader of several models and views, as a reader file names them."""
-        members, views, power = read_manifest(path)
+        members, views, power, look = read_manifest(path)
         if any(m.suffix.lower() in READER_SUFFIXES for m in members):
             raise CheckpointError(f"{path}: a member is itself a reader file; name model files")
         readers = [cls.from_path(member, threads) for member in members]
         info = combined_info([r.info for r in readers], [str(m) for m in members])
         backend = EnsembleBackend([(r.backend, r.info.temperature) for r in readers])
         decoding["views"] = decoding.get("views") or views
+        if decoding.get("second_look", FROM_READER_FILE) == FROM_READER_FILE:
+            decoding["second_look"] = look
         return cls(backend, info, str(path), combined_power=power, **decoding)
 
     @classmethod
@@ -228,9 +235,19 @@ class PlateReader:
         images = list(images)
         results: list[PlateRead] = []
         for start in range(0, len(images), max(1, batch_size)):
-            batch = self.preprocess(images[start : start + batch_size], rgb)
-            results.extend(self.decode(self.logits(batch), min_confidence))
+            loaded = [self.load(image, rgb) for image in images[start : start + batch_size]]
+            logits = self.logits(self.preprocess(loaded, rgb=True))
+            results.extend(self.look_again(loaded, logits, self.decode(logits, min_confidence), min_confidence))
         return results
+
+    def look_again(
+        self, images: Sequence[np.ndarray], logits: np.ndarray, reads: list[PlateRead], min_confidence: float | None
+    ) -> list[PlateRead]:
+        """``reads`` of the RGB ``images`` (from ``logits``) after the reader's second look at
+        the doubtful ones, if it has one."""
+        if self.second_look is None:
+            return reads
+        return look_again(self, self.second_look, images, logits, reads, min_confidence)
 
     def read_one(
         self, image: str | Path | np.ndarray, rgb: bool = False, min_confidence: float | None = None

@@ -1,9 +1,10 @@
 """The reader behind the queue: image bytes in, ``anpr predict --json`` records out.
 
-Each batch is read as :meth:`PlateReader.read` reads (``preprocess``, ``logits``, ``decode`` of
-the same reader), after each image is decoded as ``predict`` decodes a file, so a crop gets the
-same answer over HTTP as on the command line. Images are decoded one at a time and dropped once
-resized, so a batch of large photos holds one decoded photo in memory, not all of them.
+Each batch is read as :meth:`PlateReader.read` reads (``preprocess``, ``logits``, ``decode``, then
+``look_again`` at doubtful crops, of the same reader), after each image is decoded as ``predict``
+decodes a file, so a crop gets the same answer over HTTP as on the command line. Images are decoded
+one at a time and dropped once resized (kept until the batch is read only where the reader has a
+second look), so a batch of large photos holds one decoded photo in memory, not all of them.
 """
 
 from __future__ import annotations
@@ -66,19 +67,24 @@ class ReadEngine:
         """Runs in the model thread: decode and preprocess each image, one model call for all."""
         reader, max_pixels = self.reader, self.settings.limits.max_pixels
         results: list[dict[str, Any] | ImageProblem | None] = [None] * len(items)
-        inputs, slots = [], []
+        keep = reader.second_look is not None  # the second look crops the decoded image again
+        inputs, images, slots = [], [], []
         for i, data in enumerate(items):
             if isinstance(data, str):
                 results[i] = ImageProblem("bad_base64", data)
                 continue
             try:
-                inputs.append(reader.preprocess([decode_image(data, max_pixels)], rgb=True))
+                image = decode_image(data, max_pixels)
             except ImageProblem as problem:
                 results[i] = problem
                 continue
+            inputs.append(reader.preprocess([image], rgb=True))
+            images.append(image if keep else None)
             slots.append(i)
         if inputs:
-            reads = reader.decode(reader.logits(np.concatenate(inputs)), self.settings.decoding.min_confidence)
+            min_confidence = self.settings.decoding.min_confidence
+            logits = reader.logits(np.concatenate(inputs))
+            reads = reader.look_again(images, logits, reader.decode(logits, min_confidence), min_confidence)
             for i, plate in zip(slots, reads):
                 results[i] = plate.to_record()
         return results  # type: ignore[return-value]

@@ -43,6 +43,7 @@ class Decoding:
     n_best: int = 3
     min_confidence: float | None = 0.9  # reads below it are flagged 'review' and queued on the page
     views: tuple[str, ...] | None = None  # None: the model's (full, or a reader file's)
+    second_look: bool = True  # a reader file's second look at doubtful crops (anpr.inference.second_look)
 
     def reader_options(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`anpr.inference.PlateReader.from_path`."""
@@ -52,6 +53,7 @@ class Decoding:
             "min_valid_ratio": self.min_valid_ratio,
             "n_best": self.n_best,
             "views": self.views,
+            **({} if self.second_look else {"second_look": None}),
         }
 
 

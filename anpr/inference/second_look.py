@@ -1,0 +1,88 @@
+"""A second look at doubtful crops: read them again in other boxes and keep the surest reading.
+
+A detector's box is sometimes far off: loose around the plate, with car body and other text in
+it, or cut into the plate's end characters. No fixed set of views suits both: a tighter box
+helps the first and ruins the second, a wider one the reverse. So a crop whose reading is
+doubtful (confidence below ``below``) is read once more for each of ``views``, each time with
+the reader's own views plus that one, and the reading the reader is surest of is kept. Confident
+crops, most of them, cost nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from anpr.decoding import PlateRead
+from anpr.errors import UserError
+from anpr.inference.views import UnknownViewError, check_views, crop_view
+
+FROM_READER_FILE = "reader-file"  # PlateReader's default: the second look a reader file names, if any
+
+
+class SecondLookError(UserError, ValueError):
+    """A second look that cannot work: a threshold outside (0, 1] or no views."""
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """Read crops whose confidence is below ``below`` again, once per view in ``views``."""
+
+    below: float
+    views: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not 0 < self.below <= 1:
+            raise SecondLookError(f"second look: 'below' must be a confidence in (0, 1], not {self.below}")
+        if not self.views:
+            raise SecondLookError("second look: name at least one view to read doubtful crops in")
+        try:
+            object.__setattr__(self, "views", check_views(self.views))
+        except UnknownViewError as err:
+            raise SecondLookError(f"second look: {err}") from None
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> SecondLook:
+        """From a reader file's ``{"below": 0.9, "views": ["wide", "tighter"]}``."""
+        if not isinstance(spec, dict) or set(spec) != {"below", "views"}:
+            raise SecondLookError('second look: expected {"below": CONFIDENCE, "views": [VIEW, ...]}')
+        below, views = spec["below"], spec["views"]
+        if not isinstance(below, (int, float)) or isinstance(below, bool):
+            raise SecondLookError(f"second look: 'below' must be a number, not {below!r}")
+        if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
+            raise SecondLookError("second look: 'views' must be a list of view names")
+        return cls(float(below), tuple(views))
+
+
+def look_again(
+    reader: Any,
+    look: SecondLook,
+    images: Sequence[np.ndarray],
+    logits: np.ndarray,
+    reads: list[PlateRead],
+    min_confidence: float | None = None,
+) -> list[PlateRead]:
+    """``reads`` with each doubtful one replaced by the surest of its second readings.
+
+    ``images`` are the loaded RGB crops and ``logits`` the reader's readings of them
+    (:meth:`~anpr.inference.PlateReader.logits`); ``reader`` preprocesses, runs and decodes.
+    """
+    doubtful = [i for i, read in enumerate(reads) if read.confidence < look.below]
+    if not doubtful:
+        return reads
+    first = logits[doubtful]
+    if first.ndim == 3:  # one model in one view: one reading per plate
+        first = first[:, None]
+    best = {i: None for i in doubtful}
+    for view in look.views:
+        batch = np.stack([reader.preprocessor(crop_view(images[i], view)) for i in doubtful]).astype(np.float32)
+        extra = reader.backend(np.ascontiguousarray(batch))
+        if extra.ndim == 3:
+            extra = extra[:, None]
+        for i, read in zip(doubtful, reader.decode(np.concatenate([first, extra], axis=1), min_confidence)):
+            if best[i] is None or read.confidence > best[i].confidence:
+                best[i] = read
+    return [best.get(i) or read for i, read in enumerate(reads)]

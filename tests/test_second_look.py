@@ -1,0 +1,135 @@
+"""The second look: doubtful crops read again in other boxes, the surest reading kept."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
+from anpr.data.synth import PlateSynthesizer
+from anpr.inference import CheckpointError, PlateReader
+from anpr.inference.second_look import SecondLook, SecondLookError
+from anpr.inference.views import crop_view
+from anpr.pretrained import FILES
+from anpr.serve.engine import ReadEngine
+from anpr.serve.settings import ServeSettings
+
+SEED = 5151  # plates no shipped model was trained on
+
+
+@pytest.fixture(scope="module")
+def crops() -> list[np.ndarray]:
+    """RGB crops: some clean, some boxed loosely or cut into, so some reads are doubtful."""
+    synth = PlateSynthesizer(SEED, two_line_fraction=0.25)
+    images = [cv2.cvtColor(synth.render(i).image, cv2.COLOR_BGR2RGB) for i in range(10)]
+    images[1] = crop_view(crop_view(images[1], "wide"), "wide")
+    images[2] = crop_view(images[2], "tighter")
+    return images
+
+
+class CountingBackend:
+    """The reader's backend, counting the crops it is given."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.crops = backend, 0
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.crops += len(batch)
+        return self.backend(batch)
+
+
+def _reader(look: SecondLook | None) -> PlateReader:
+    reader = PlateReader.from_path(FILES["onnx"], threads=1, views=("full", "tight"), second_look=look)
+    reader.backend = CountingBackend(reader.backend)
+    return reader
+
+
+def test_a_doubtful_crop_keeps_the_surest_of_its_second_readings(crops) -> None:
+    look = SecondLook(below=1.0, views=("wide", "tighter"))  # every read is below 1: all doubtful
+    reader = _reader(look)
+    reads = reader.read(crops, rgb=True)
+    # two views, then each crop once more per second-look view
+    assert reader.backend.crops == len(crops) * (2 + 2)
+    plain = _reader(None)
+    base = plain.logits(plain.preprocess(crops, rgb=True))
+    for image, base_logits, read in zip(crops, base, reads):
+        expected = []
+        for view in look.views:
+            extra = plain.backend(plain.preprocessor(crop_view(image, view))[None])
+            expected.append(plain.decode(np.concatenate([base_logits[None], extra[:, None]], axis=1))[0])
+        surest = max(expected, key=lambda r: r.confidence)
+        assert (read.text, read.confidence) == (surest.text, pytest.approx(surest.confidence))
+        assert read.agreement is not None  # combined from the reader's views and the new one
+
+
+def test_confident_crops_are_read_once_and_as_without_a_second_look(crops) -> None:
+    without = _reader(None).read(crops, rgb=True)
+    below = sorted(r.confidence for r in without)[3]  # the 3 least confident reads are doubtful
+    reader = _reader(SecondLook(below=below, views=("wide",)))
+    reads = reader.read(crops, rgb=True)
+    assert reader.backend.crops == len(crops) * 2 + 3
+    for plain, read in zip(without, reads):
+        if plain.confidence >= below:
+            assert read == plain
+
+
+def test_the_review_flag_follows_the_kept_reading(crops) -> None:
+    reads = _reader(SecondLook(below=1.0, views=("wide",))).read(crops, rgb=True, min_confidence=0.9)
+    assert all(r.review == (r.confidence < 0.9) for r in reads)
+
+
+def test_the_server_reads_with_the_second_look_as_the_command_line_does(crops) -> None:
+    look = SecondLook(below=0.95, views=("wide", "tighter"))
+    reader = _reader(look)
+    engine = ReadEngine(ServeSettings(), reader=reader)
+    encoded = [cv2.imencode(".png", cv2.cvtColor(c, cv2.COLOR_RGB2BGR))[1].tobytes() for c in crops]
+    served = engine.read_batch(encoded)
+    direct = reader.read(crops, rgb=True, min_confidence=ServeSettings().decoding.min_confidence)
+    assert [s["text"] for s in served] == [r.text for r in direct]
+    assert [s["confidence"] for s in served] == [r.to_record()["confidence"] for r in direct]
+
+
+def test_a_reader_files_second_look_applies_unless_turned_off(tmp_path) -> None:
+    spec = {"format": "anpr-reader/1", "members": [str(FILES["onnx"])], "views": ["full"]}
+    spec["second_look"] = {"below": 0.8, "views": ["wide", "tighter"]}
+    path = tmp_path / "reader.json"
+    path.write_text(json.dumps(spec))
+    assert PlateReader.from_path(path).second_look == SecondLook(0.8, ("wide", "tighter"))
+    assert PlateReader.from_path(path, second_look=None).second_look is None
+    # the command line's --no-second-look is that None; without it the file's look holds
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_decoding_arguments(parser)
+    off = decoding_options(parser.parse_args(["--no-second-look"]))
+    assert PlateReader.from_path(path, **off).second_look is None
+    assert PlateReader.from_path(path, **decoding_options(parser.parse_args([]))).second_look is not None
+    assert PlateReader.from_path(FILES["onnx"], **decoding_options(parser.parse_args([]))).second_look is None
+
+
+@pytest.mark.parametrize(
+    "look, message",
+    [
+        ({"below": 0.9}, 'expected {"below"'),
+        ({"below": "high", "views": ["wide"]}, "must be a number"),
+        ({"below": 1.5, "views": ["wide"]}, r"in \(0, 1\]"),
+        ({"below": 0.9, "views": []}, "at least one view"),
+        ({"below": 0.9, "views": "wide"}, "list of view names"),
+        ({"below": 0.9, "views": ["zoom"]}, "unknown view 'zoom'"),
+    ],
+)
+def test_a_broken_second_look_says_what_is_wrong(tmp_path, look, message) -> None:
+    path = tmp_path / "reader.json"
+    path.write_text(json.dumps({"format": "anpr-reader/1", "members": [str(FILES["onnx"])], "second_look": look}))
+    with pytest.raises(CheckpointError, match=message):
+        PlateReader.from_path(path)
+
+
+def test_a_second_look_is_built_only_from_known_views_and_a_confidence() -> None:
+    with pytest.raises(SecondLookError, match="at least one view"):
+        SecondLook(0.9, ())
+    with pytest.raises(SecondLookError, match="unknown view 'zoom'"):
+        SecondLook(0.9, ("zoom",))
