@@ -193,7 +193,8 @@ def test_the_read_benchmark_counts_every_model_call() -> None:
     rows = [line.split("|") for line in table.splitlines() if line.startswith("| `")]
     assert [r[1].strip() for r in rows] == ["`pretrained-v1`", "`pretrained-v1@full+tight`"]
     assert [int(r[3]) for r in rows] == [1, 2]
-    assert rows[0][5].strip() == "1.00x"
+    assert [r[4].strip() for r in rows] == ["none", "none"]  # neither has a second look
+    assert rows[0][6].strip() == "1.00x"
 
 
 def test_a_fitted_confidence_power_recovers_how_often_reads_are_right() -> None:

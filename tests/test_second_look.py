@@ -133,3 +133,20 @@ def test_a_second_look_is_built_only_from_known_views_and_a_confidence() -> None
         SecondLook(0.9, ())
     with pytest.raises(SecondLookError, match="unknown view 'zoom'"):
         SecondLook(0.9, ("zoom",))
+
+
+def test_the_read_benchmark_counts_the_second_look_by_how_often_it_is_taken(tmp_path, crops) -> None:
+    from anpr.bench.read import ReadSettings, run_read
+
+    spec = {"format": "anpr-reader/1", "members": [str(FILES["onnx"])], "views": ["full"]}
+    spec["second_look"] = {"below": 1.0, "views": ["wide", "tighter"]}  # every crop is read again
+    (tmp_path / "reader.json").write_text(json.dumps(spec))
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    for i, crop in enumerate(crops[:3]):
+        cv2.imwrite(str(folder / f"{i}.png"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+    settings = ReadSettings(plates=4, repeats=2, rounds=1, images=folder)
+    table = run_read(["pretrained-v1", str(tmp_path / "reader.json")], settings, lambda _: None)
+    assert f"Reading 3 crops from {folder}" in table
+    rows = [[c.strip() for c in line.split("|")] for line in table.splitlines() if line.startswith("| `")]
+    assert [r[4] for r in rows] == ["none", "100% (+2)"]

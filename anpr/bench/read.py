@@ -1,11 +1,12 @@
 """What a whole read costs: image in, decoded plate out, for readers side by side.
 
 ``anpr benchmark read pretrained pretrained-v1 pretrained-v1@full+tight+tighter`` times each
-reader on the same synthetic crops (BGR arrays, as a camera hands them over): preprocessing,
-every model call its members and views need, and decoding. Batch 1 is the latency a single
-plate sees; batch 64 the throughput of a queue. Readers are timed in interleaved rounds
-(:mod:`anpr.inference.timing`), so a noisy neighbour slows all of them alike, and each row is
-also given as a ratio to the first.
+reader on the same crops (synthetic, or ``--images DIR``; BGR arrays, as a camera hands them
+over): preprocessing, every model call its members and views need, decoding, and the second
+look at doubtful crops. Batch 1 is the mean latency a plate sees, every crop read alone (a second
+look counts by how often it is taken); batch N the throughput of a queue. Readers are timed in
+interleaved rounds (:mod:`anpr.inference.timing`), so a noisy neighbour slows all of them alike,
+and each row is also given as a ratio to the first.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ReadSettings:
     rounds: int = 3
     threads: int | None = 1  # model threads per reader (None: the runtime's default)
     seed: int = 11
+    images: Path | None = None  # a folder of crops to read instead of synthetic plates (all of them)
 
 
 def add_read_mode(modes: argparse._SubParsersAction) -> None:
@@ -37,6 +39,11 @@ def add_read_mode(modes: argparse._SubParsersAction) -> None:
     read = modes.add_parser("read", help="whole reads of readers side by side: preprocessing, model calls, decoding")
     read.add_argument("readers", nargs="+", help="MODEL or MODEL@VIEW+VIEW, e.g. pretrained-v1@full+tight")
     read.add_argument("--threads", type=int, default=1, help="model threads per reader (default 1)")
+    read.add_argument(
+        "--images",
+        type=Path,
+        help="read every image in this folder (your own crops) instead of 64 synthetic plates",
+    )
     read.add_argument("--out", type=Path, help="also write the Markdown table here")
 
 
@@ -51,15 +58,20 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
     from anpr.inference import PlateReader
 
     system = system_info(s.threads, packages=("torch", "onnxruntime"))
-    images, _, source = sample_plates(s.plates, s.seed)
+    images, source = crops(s)
     readers = {}
     for spec in specs:
         model, views = reader_spec(spec)
         readers[spec] = PlateReader.from_path(model, threads=s.threads, views=views)
     on_status(f"timing {len(readers)} reader(s) at batch 1 and {s.plates}, {s.rounds} interleaved rounds")
+    passes = max(s.rounds, s.repeats * s.plates // (len(images) * 10))  # each pass reads every crop alone
     one = interleaved_medians(
-        {spec: (lambda r=r: r.read_one(images[0])) for spec, r in readers.items()}, repeats=s.repeats, rounds=s.rounds
+        {spec: (lambda r=r: [r.read_one(image) for image in images]) for spec, r in readers.items()},
+        warmup=1,
+        repeats=passes,
+        rounds=s.rounds,
     )
+    one = {spec: seconds / len(images) for spec, seconds in one.items()}
     many = interleaved_medians(
         {spec: (lambda r=r: r.read(images, batch_size=s.plates)) for spec, r in readers.items()},
         warmup=1,
@@ -74,6 +86,7 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
                 f"`{spec}`",
                 "+".join(reader.views),
                 reader.readings_per_plate,
+                second_look_share(reader, images),
                 f"{one[spec] * 1e3:.2f}",
                 f"{one[spec] / one[first]:.2f}x",
                 f"{s.plates / many[spec]:,.0f}",
@@ -81,16 +94,48 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
             )
         )
     header = (
-        *("reader", "views", "model calls a plate"),
-        *("batch 1 (ms/plate)", "vs first", "batch 64 (plates/s)", "vs first"),
+        *("reader", "views", "model calls a plate", "second look"),
+        *("batch 1 (ms/plate)", "vs first", f"batch {s.plates} (plates/s)", "vs first"),
     )
     lines = [
-        f"Reading {s.plates} {source}: preprocessing, model calls and decoding, "
-        f"{s.threads or 'default'} thread(s) per reader, medians of interleaved rounds.",
+        f"Reading {len(images)} {source}: preprocessing, model calls and decoding, "
+        f"{s.threads or 'default'} thread(s) per reader, medians of interleaved rounds. Batch 1: the mean over "
+        "every crop read alone; second look: the share of crops read again (and the model calls of each time).",
         "",
-        *markdown_table(header, "llrrrrr", rows),
+        *markdown_table(header, "llrrrrrr", rows),
         "",
         f"CPU: {system['cpu']}; onnxruntime {system['onnxruntime']}, torch {system['torch']}.",
         *load_note(system["load_average"], system["logical_cpus"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def crops(s: ReadSettings) -> tuple[list, str]:
+    """The BGR crops to read and a line saying what they are."""
+    if s.images is None:
+        images, _, source = sample_plates(s.plates, s.seed)
+        return images, source
+    from anpr.data.images import ImageReadError, read_image
+    from anpr.errors import UserError
+    from anpr.inference.sources import expand_inputs
+
+    found = expand_inputs([s.images])
+    problems = [f"{i.path}: {i.error}" for i in found if i.error]
+    if problems:
+        raise UserError(f"--images: {problems[0]}")
+    try:
+        images = [read_image(i.path)[:, :, ::-1].copy() for i in found]  # RGB -> BGR, as a camera hands it over
+    except ImageReadError as err:
+        raise UserError(f"--images: {err}") from None
+    return images, f"crops from {s.images}"
+
+
+def second_look_share(reader, images: list) -> str:
+    """How many of ``images`` the reader's second look reads again, and at what cost in model calls."""
+    look = reader.second_look
+    if look is None:
+        return "none"
+    reads = reader.decode(reader.logits(reader.preprocess(images)))
+    doubtful = sum(r.confidence < look.below for r in reads) / len(images)
+    calls = len(look.views) * len(getattr(reader.backend, "members", (None,)))
+    return f"{doubtful:.0%} (+{calls})"

@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     elif args.mode == "read":
         from anpr.bench.read import ReadSettings, run_read
 
-        table = run_read(args.readers, ReadSettings(threads=args.threads), on_status=status)
+        table = run_read(args.readers, ReadSettings(threads=args.threads, images=args.images), on_status=status)
     elif args.mode == "train":
         from anpr.bench.train import TrainSettings, run_train
 
