@@ -2,10 +2,12 @@
 
 Wherever a model path is taken, the name ``pretrained`` means these files: readers
 (``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the reader file
-``reader.json`` (its models, and the views of each crop they read), and what needs a network
-(``anpr export pretrained``, ``init_from=pretrained``, ``anpr benchmark infer --checkpoint
-pretrained``) uses the weights-only checkpoint of the strongest single network, ``plate_reader_v2``
-(the reader's ``plate_reader_field`` is that network trained on under harder detector damage).
+``reader.json`` (its three models, the view of each crop they read and the second look at
+doubtful crops), and what needs a network (``anpr export pretrained``, ``init_from=pretrained``,
+``anpr benchmark infer --checkpoint pretrained``) uses the weights-only checkpoint of the
+strongest single network, ``plate_reader_v2`` (the reader's ``plate_reader_field`` is that network
+trained on under harder detector damage, and ``plate_reader_field2`` that one trained on with the
+damage also made at each crop's own size).
 ``pretrained-int8`` reads with the static int8 models (faster on CPUs with VNNI).
 ``pretrained-v1`` (and ``pretrained-v1-int8``) is the first shipped reader alone, one view, kept
 for comparison. How they were made, and how well
@@ -24,12 +26,15 @@ V1_NAME = "pretrained-v1"  # the first shipped reader alone, one view: kept for 
 V1_INT8_NAME = "pretrained-v1-int8"
 FOLDER = Path(__file__).resolve().parent
 FILES = {
-    "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its two models and two views
+    "reader": FOLDER / "reader.json",  # what `pretrained` reads with: its models, views and second look
     "reader_int8": FOLDER / "reader.int8.json",  # the same with the int8 models
     "checkpoint": FOLDER / "plate_reader_v2.ckpt",  # the strongest single network's weights and anpr block
     "field_onnx": FOLDER / "plate_reader_field.onnx",  # v2 trained on under harder detector damage, fp32
     "field_int8": FOLDER / "plate_reader_field.int8.onnx",  # static int8, from anpr export --int8
     "field_checkpoint": FOLDER / "plate_reader_field.ckpt",
+    "field2_onnx": FOLDER / "plate_reader_field2.onnx",  # field trained on with damage at each crop's size
+    "field2_int8": FOLDER / "plate_reader_field2.int8.onnx",
+    "field2_checkpoint": FOLDER / "plate_reader_field2.ckpt",
     "onnx": FOLDER / "plate_reader.onnx",  # the first shipped reader (pretrained-v1), fp32
     "v1_checkpoint": FOLDER / "plate_reader.ckpt",
     "int8": FOLDER / "plate_reader.int8.onnx",
