@@ -7,7 +7,8 @@ logits are decoded by :class:`anpr.decoding.PlateDecoder` (grammar-constrained b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -237,19 +238,39 @@ class PlateReader:
         for start in range(0, len(images), max(1, batch_size)):
             loaded = [self.load(image, rgb) for image in images[start : start + batch_size]]
             logits = self.logits(self.preprocess(loaded, rgb=True))
-            results.extend(self.look_again(loaded, logits, self.decode(logits, min_confidence), min_confidence))
+            reads = self.decode(logits, min_confidence)
+            view_input = partial(_boxed_input, self, loaded)
+            results.extend(self.look_again(view_input, logits, reads, min_confidence))
         return results
 
+    def view_input(self, image: np.ndarray, view: str) -> np.ndarray:
+        """The model input of an RGB crop boxed as ``view``."""
+        return self.preprocessor(crop_view(image, view))
+
+    def second_look_inputs(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """The model inputs the second look may need of an RGB crop, made now so the crop itself
+        need not be kept (the server's batches); empty without a second look."""
+        views = self.second_look.views if self.second_look else ()
+        return {view: self.view_input(image, view) for view in views}
+
     def look_again(
-        self, images: Sequence[np.ndarray], logits: np.ndarray, reads: list[PlateRead], min_confidence: float | None
+        self,
+        view_input: Callable[[int, str], np.ndarray],
+        logits: np.ndarray,
+        reads: list[PlateRead],
+        min_confidence: float | None,
     ) -> list[PlateRead]:
-        """``reads`` of the RGB ``images`` (from ``logits``) after the reader's second look at
-        the doubtful ones, if it has one."""
+        """``reads`` (from ``logits``) after the reader's second look at the doubtful ones, if it
+        has one; ``view_input(i, view)`` is the model input of crop ``i`` boxed as ``view``."""
         if self.second_look is None:
             return reads
-        return look_again(self, self.second_look, images, logits, reads, min_confidence)
+        return look_again(self, self.second_look, view_input, logits, reads, min_confidence)
 
     def read_one(
         self, image: str | Path | np.ndarray, rgb: bool = False, min_confidence: float | None = None
     ) -> PlateRead:
         return self.read([image], rgb, min_confidence=min_confidence)[0]
+
+
+def _boxed_input(reader: PlateReader, images: Sequence[np.ndarray], index: int, view: str) -> np.ndarray:
+    return reader.view_input(images[index], view)

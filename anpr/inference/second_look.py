@@ -10,7 +10,7 @@ crops, most of them, cost nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from anpr.decoding import PlateRead
 from anpr.errors import UserError
-from anpr.inference.views import UnknownViewError, check_views, crop_view
+from anpr.inference.views import UnknownViewError, check_views
 
 FROM_READER_FILE = "reader-file"  # PlateReader's default: the second look a reader file names, if any
 
@@ -60,15 +60,16 @@ class SecondLook:
 def look_again(
     reader: Any,
     look: SecondLook,
-    images: Sequence[np.ndarray],
+    view_input: Callable[[int, str], np.ndarray],
     logits: np.ndarray,
     reads: list[PlateRead],
     min_confidence: float | None = None,
 ) -> list[PlateRead]:
     """``reads`` with each doubtful one replaced by the surest of its second readings.
 
-    ``images`` are the loaded RGB crops and ``logits`` the reader's readings of them
-    (:meth:`~anpr.inference.PlateReader.logits`); ``reader`` preprocesses, runs and decodes.
+    ``logits`` are the reader's readings of the crops (:meth:`~anpr.inference.PlateReader.logits`)
+    and ``view_input(i, view)`` the model input of crop ``i`` boxed as ``view``; ``reader`` runs
+    and decodes.
     """
     doubtful = [i for i, read in enumerate(reads) if read.confidence < look.below]
     if not doubtful:
@@ -78,7 +79,7 @@ def look_again(
         first = first[:, None]
     best = {i: None for i in doubtful}
     for view in look.views:
-        batch = np.stack([reader.preprocessor(crop_view(images[i], view)) for i in doubtful]).astype(np.float32)
+        batch = np.stack([view_input(i, view) for i in doubtful]).astype(np.float32)
         extra = reader.backend(np.ascontiguousarray(batch))
         if extra.ndim == 3:
             extra = extra[:, None]

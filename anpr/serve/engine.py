@@ -3,8 +3,8 @@
 Each batch is read as :meth:`PlateReader.read` reads (``preprocess``, ``logits``, ``decode``, then
 ``look_again`` at doubtful crops, of the same reader), after each image is decoded as ``predict``
 decodes a file, so a crop gets the same answer over HTTP as on the command line. Images are decoded
-one at a time and dropped once resized (kept until the batch is read only where the reader has a
-second look), so a batch of large photos holds one decoded photo in memory, not all of them.
+one at a time and dropped once resized (with the boxes a second look may need), so a batch of large
+photos holds one decoded photo in memory, not all of them.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ class ReadEngine:
         """Runs in the model thread: decode and preprocess each image, one model call for all."""
         reader, max_pixels = self.reader, self.settings.limits.max_pixels
         results: list[dict[str, Any] | ImageProblem | None] = [None] * len(items)
-        keep = reader.second_look is not None  # the second look crops the decoded image again
-        inputs, images, slots = [], [], []
+        inputs, second, slots = [], [], []
         for i, data in enumerate(items):
             if isinstance(data, str):
                 results[i] = ImageProblem("bad_base64", data)
@@ -79,12 +78,13 @@ class ReadEngine:
                 results[i] = problem
                 continue
             inputs.append(reader.preprocess([image], rgb=True))
-            images.append(image if keep else None)
+            second.append(reader.second_look_inputs(image))  # the image itself is dropped here
             slots.append(i)
         if inputs:
             min_confidence = self.settings.decoding.min_confidence
             logits = reader.logits(np.concatenate(inputs))
-            reads = reader.look_again(images, logits, reader.decode(logits, min_confidence), min_confidence)
+            reads = reader.decode(logits, min_confidence)
+            reads = reader.look_again(lambda k, view: second[k][view], logits, reads, min_confidence)
             for i, plate in zip(slots, reads):
                 results[i] = plate.to_record()
         return results  # type: ignore[return-value]
