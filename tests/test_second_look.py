@@ -77,8 +77,42 @@ def test_confident_crops_are_read_once_and_as_without_a_second_look(crops) -> No
 
 
 def test_the_review_flag_follows_the_kept_reading(crops) -> None:
-    reads = _reader(SecondLook(below=1.0, views=("wide",))).read(crops, rgb=True, min_confidence=0.9)
-    assert all(r.review == (r.confidence < 0.9) for r in reads)
+    first = _reader(None).read(crops, rgb=True)
+    kept = _reader(SecondLook(below=1.0, views=("wide",))).read(crops, rgb=True)
+    # a threshold between a crop's first and its kept confidence: the flag must follow the kept one
+    i = max(range(len(crops)), key=lambda k: abs(kept[k].confidence - first[k].confidence))
+    assert kept[i].confidence != pytest.approx(first[i].confidence, abs=1e-3)
+    threshold = (kept[i].confidence + first[i].confidence) / 2
+    reads = _reader(SecondLook(below=1.0, views=("wide",))).read(crops, rgb=True, min_confidence=threshold)
+    assert reads[i].review == (kept[i].confidence < threshold) != (first[i].confidence < threshold)
+    assert all(r.review == (r.confidence < threshold) for r in reads)
+
+
+def test_an_ensemble_in_one_view_looks_again_alike_in_small_batches_and_over_http(tmp_path, crops) -> None:
+    spec = {"format": "anpr-reader/1", "members": [str(FILES["onnx"]), str(FILES["field2_onnx"])], "views": ["full"]}
+    spec["second_look"] = {"below": 1.0, "views": ["tighter"]}
+    (tmp_path / "reader.json").write_text(json.dumps(spec))
+    reader = PlateReader.from_path(tmp_path / "reader.json", threads=1)
+    reads = reader.read(crops, rgb=True, batch_size=3)  # batches that split the crops unevenly
+    base = reader.logits(reader.preprocess(crops[:1], rgb=True))  # (1, members, time, classes)
+    extra = reader.backend(reader.view_input(crops[0], "tighter")[None])
+    expected = reader.decode(np.concatenate([base, extra], axis=1))[0]
+    assert base.shape[1] == extra.shape[1] == 2
+    assert (reads[0].text, reads[0].confidence) == (expected.text, pytest.approx(expected.confidence))
+    encoded = [cv2.imencode(".png", cv2.cvtColor(c, cv2.COLOR_RGB2BGR))[1].tobytes() for c in crops]
+    served = ReadEngine(ServeSettings(), reader=reader).read_batch(encoded)
+    assert [s["text"] for s in served] == [r.text for r in reads]
+
+
+def test_serve_without_a_second_look_builds_a_reader_without_one() -> None:
+    from anpr.cli.serve import build_parser, settings_from_args
+
+    on = settings_from_args(build_parser().parse_args(["pretrained"]))
+    off = settings_from_args(build_parser().parse_args(["pretrained", "--no-second-look"]))
+    assert "second_look" not in on.decoding.reader_options()
+    assert off.decoding.reader_options()["second_look"] is None
+    assert PlateReader.from_path("pretrained", **off.decoding.reader_options()).second_look is None
+    assert PlateReader.from_path("pretrained", **on.decoding.reader_options()).second_look is not None
 
 
 def test_the_server_reads_with_the_second_look_as_the_command_line_does(crops) -> None:
@@ -99,6 +133,11 @@ def test_a_reader_files_second_look_applies_unless_turned_off(tmp_path) -> None:
     path.write_text(json.dumps(spec))
     assert PlateReader.from_path(path).second_look == SecondLook(0.8, ("wide", "tighter"))
     assert PlateReader.from_path(path, second_look=None).second_look is None
+    spec["second_look"] = None  # null in the file: no second look
+    path.write_text(json.dumps(spec))
+    assert PlateReader.from_path(path).second_look is None
+    spec["second_look"] = {"below": 0.8, "views": ["wide", "tighter"]}
+    path.write_text(json.dumps(spec))
     # the command line's --no-second-look is that None; without it the file's look holds
     import argparse
 
@@ -114,11 +153,13 @@ def test_a_reader_files_second_look_applies_unless_turned_off(tmp_path) -> None:
     "look, message",
     [
         ({"below": 0.9}, 'expected {"below"'),
-        ({"below": "high", "views": ["wide"]}, "must be a number"),
+        ({"below": "high", "views": ["wide"]}, r"confidence in \(0, 1\], not 'high'"),
+        ({"below": 10**400, "views": ["wide"]}, r"confidence in \(0, 1\]"),
         ({"below": 1.5, "views": ["wide"]}, r"in \(0, 1\]"),
         ({"below": 0.9, "views": []}, "at least one view"),
         ({"below": 0.9, "views": "wide"}, "list of view names"),
         ({"below": 0.9, "views": ["zoom"]}, "unknown view 'zoom'"),
+        ([0.9, "wide"], 'expected {"below"'),
     ],
 )
 def test_a_broken_second_look_says_what_is_wrong(tmp_path, look, message) -> None:
@@ -145,8 +186,8 @@ def test_the_read_benchmark_counts_the_second_look_by_how_often_it_is_taken(tmp_
     folder.mkdir()
     for i, crop in enumerate(crops[:3]):
         cv2.imwrite(str(folder / f"{i}.png"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-    settings = ReadSettings(plates=4, repeats=2, rounds=1, images=folder)
+    settings = ReadSettings(plates=64, repeats=2, rounds=1, images=folder)
     table = run_read(["pretrained-v1", str(tmp_path / "reader.json")], settings, lambda _: None)
-    assert f"Reading 3 crops from {folder}" in table
+    assert f"Reading 3 crops from {folder}" in table and "batch 3 (plates/s)" in table
     rows = [[c.strip() for c in line.split("|")] for line in table.splitlines() if line.startswith("| `")]
     assert [r[4] for r in rows] == ["none", "100% (+2)"]

@@ -63,7 +63,8 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
     for spec in specs:
         model, views = reader_spec(spec)
         readers[spec] = PlateReader.from_path(model, threads=s.threads, views=views)
-    on_status(f"timing {len(readers)} reader(s) at batch 1 and {s.plates}, {s.rounds} interleaved rounds")
+    batch = min(s.plates, len(images))
+    on_status(f"timing {len(readers)} reader(s) at batch 1 and {batch}, {s.rounds} interleaved rounds")
     passes = max(s.rounds, s.repeats * s.plates // (len(images) * 10))  # each pass reads every crop alone
     one = interleaved_medians(
         {spec: (lambda r=r: [r.read_one(image) for image in images]) for spec, r in readers.items()},
@@ -89,13 +90,13 @@ def run_read(specs: Sequence[str], s: ReadSettings, on_status: Callable[[str], N
                 second_look_share(reader, images),
                 f"{one[spec] * 1e3:.2f}",
                 f"{one[spec] / one[first]:.2f}x",
-                f"{s.plates / many[spec]:,.0f}",
+                f"{len(images) / many[spec]:,.0f}",
                 f"{many[first] / many[spec]:.2f}x",
             )
         )
     header = (
         *("reader", "views", "model calls a plate", "second look"),
-        *("batch 1 (ms/plate)", "vs first", f"batch {s.plates} (plates/s)", "vs first"),
+        *("batch 1 (ms/plate)", "vs first", f"batch {batch} (plates/s)", "vs first"),
     )
     lines = [
         f"Reading {len(images)} {source}: preprocessing, model calls and decoding, "
@@ -135,7 +136,10 @@ def second_look_share(reader, images: list) -> str:
     look = reader.second_look
     if look is None:
         return "none"
-    reads = reader.decode(reader.logits(reader.preprocess(images)))
-    doubtful = sum(r.confidence < look.below for r in reads) / len(images)
+    chunks = (images[start : start + 64] for start in range(0, len(images), 64))
+    doubtful = sum(
+        r.confidence < look.below for c in chunks for r in reader.decode(reader.logits(reader.preprocess(c)))
+    )
+    doubtful /= len(images)
     calls = len(look.views) * len(getattr(reader.backend, "members", (None,)))
     return f"{doubtful:.0%} (+{calls})"

@@ -87,8 +87,10 @@ def calibrate_reader(
     reader: Any, images: Sequence[np.ndarray], texts: Sequence[str], source: str, rgb: bool = False
 ) -> dict[str, Any]:
     """Fit the confidence power of a reader of several readings (views, models) on labelled plates
-    (the reader's own power is set to 1 for it)."""
+    (the reader's own power is set to 1 for it). The fit reads each plate once, without the
+    reader's second look: that look's threshold is a calibrated confidence, known only after."""
     reader.decoder.combined_power = 1.0
+    reader.second_look = None
     reads = reader.read(list(images), rgb=rgb)
     right = [r.text == t for r, t in zip(reads, texts)]
     power = fit_confidence_power([r.confidence for r in reads], right)

@@ -65,7 +65,7 @@ def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float,
     if not isinstance(power, (int, float)) or isinstance(power, bool) or not power > 0:
         raise CheckpointError(f"{path}: 'confidence_power' must be a positive number")
     try:
-        look = SecondLook.from_spec(spec["second_look"]) if "second_look" in spec else None
+        look = SecondLook.from_spec(spec.get("second_look"))
     except SecondLookError as err:
         raise CheckpointError(f"{path}: {err}") from None
     return [path.parent / m for m in members], tuple(views), float(power), look

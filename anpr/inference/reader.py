@@ -236,11 +236,14 @@ class PlateReader:
         images = list(images)
         results: list[PlateRead] = []
         for start in range(0, len(images), max(1, batch_size)):
-            loaded = [self.load(image, rgb) for image in images[start : start + batch_size]]
-            logits = self.logits(self.preprocess(loaded, rgb=True))
+            inputs, second = [], []
+            for image in images[start : start + batch_size]:  # each image dropped once resized
+                loaded = self.load(image, rgb)
+                inputs.append(self.preprocess([loaded], rgb=True))
+                second.append(self.second_look_inputs(loaded))
+            logits = self.logits(np.concatenate(inputs))
             reads = self.decode(logits, min_confidence)
-            view_input = partial(_boxed_input, self, loaded)
-            results.extend(self.look_again(view_input, logits, reads, min_confidence))
+            results.extend(self.look_again(partial(_second_input, second), logits, reads, min_confidence))
         return results
 
     def view_input(self, image: np.ndarray, view: str) -> np.ndarray:
@@ -272,5 +275,5 @@ class PlateReader:
         return self.read([image], rgb, min_confidence=min_confidence)[0]
 
 
-def _boxed_input(reader: PlateReader, images: Sequence[np.ndarray], index: int, view: str) -> np.ndarray:
-    return reader.view_input(images[index], view)
+def _second_input(inputs: Sequence[dict[str, np.ndarray]], index: int, view: str) -> np.ndarray:
+    return inputs[index][view]

@@ -45,13 +45,15 @@ class SecondLook:
             raise SecondLookError(f"second look: {err}") from None
 
     @classmethod
-    def from_spec(cls, spec: Any) -> SecondLook:
-        """From a reader file's ``{"below": 0.9, "views": ["wide", "tighter"]}``."""
+    def from_spec(cls, spec: Any) -> SecondLook | None:
+        """From a reader file's ``{"below": 0.9, "views": ["wide", "tighter"]}`` (``null``: none)."""
+        if spec is None:
+            return None
         if not isinstance(spec, dict) or set(spec) != {"below", "views"}:
             raise SecondLookError('second look: expected {"below": CONFIDENCE, "views": [VIEW, ...]}')
         below, views = spec["below"], spec["views"]
-        if not isinstance(below, (int, float)) or isinstance(below, bool):
-            raise SecondLookError(f"second look: 'below' must be a number, not {below!r}")
+        if not isinstance(below, (int, float)) or isinstance(below, bool) or not -2 < below < 2:
+            raise SecondLookError(f"second look: 'below' must be a confidence in (0, 1], not {below!r}")
         if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
             raise SecondLookError("second look: 'views' must be a list of view names")
         return cls(float(below), tuple(views))

@@ -84,7 +84,7 @@ class ReadEngine:
             min_confidence = self.settings.decoding.min_confidence
             logits = reader.logits(np.concatenate(inputs))
             reads = reader.decode(logits, min_confidence)
-            reads = reader.look_again(lambda k, view: second[k][view], logits, reads, min_confidence)
+            reads = reader.look_again(lambda k, view: second[k][view], logits, reads, min_confidence)  # noqa: B023
             for i, plate in zip(slots, reads):
                 results[i] = plate.to_record()
         return results  # type: ignore[return-value]
