@@ -191,3 +191,17 @@ def test_the_read_benchmark_counts_the_second_look_by_how_often_it_is_taken(tmp_
     assert f"Reading 3 crops from {folder}" in table and "batch 3 (plates/s)" in table
     rows = [[c.strip() for c in line.split("|")] for line in table.splitlines() if line.startswith("| `")]
     assert [r[4] for r in rows] == ["none", "100% (+2)"]
+
+
+def test_large_photos_are_not_held_yet_read_as_crops_are(monkeypatch, crops) -> None:
+    import anpr.inference.reader as reader_module
+
+    look = SecondLook(below=1.0, views=("wide", "tighter"))
+    held = _reader(look).read(crops, rgb=True)
+    reader = _reader(look)
+    assert reader.hold_for_second_look(crops[0]) is crops[0]  # a plate crop is kept as it is
+    monkeypatch.setattr(reader_module, "HOLD_PIXELS", 0)  # every crop "large": boxes made at once
+    assert set(reader.hold_for_second_look(crops[0])) == {"wide", "tighter"}
+    made_at_once = reader.read(crops, rgb=True)
+    assert [(r.text, r.confidence) for r in made_at_once] == [(r.text, r.confidence) for r in held]
+    assert _reader(None).hold_for_second_look(crops[0]) is None

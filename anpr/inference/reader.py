@@ -36,6 +36,7 @@ from anpr.pretrained import resolve_model
 __all__ = ["CheckpointError", "ModelInfo", "PlateReader", "UnsafeCheckpointError", "checkpoint_info", "load_checkpoint"]
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
+HOLD_PIXELS = 1_000_000  # crops up to this size are kept for the second look; larger ones are not
 ONNX_SUFFIXES = (".onnx",)
 
 
@@ -236,25 +237,34 @@ class PlateReader:
         images = list(images)
         results: list[PlateRead] = []
         for start in range(0, len(images), max(1, batch_size)):
-            inputs, second = [], []
-            for image in images[start : start + batch_size]:  # each image dropped once resized
+            inputs, held = [], []
+            for image in images[start : start + batch_size]:  # large images dropped once resized
                 loaded = self.load(image, rgb)
                 inputs.append(self.preprocess([loaded], rgb=True))
-                second.append(self.second_look_inputs(loaded))
+                held.append(self.hold_for_second_look(loaded))
             logits = self.logits(np.concatenate(inputs))
             reads = self.decode(logits, min_confidence)
-            results.extend(self.look_again(partial(_second_input, second), logits, reads, min_confidence))
+            results.extend(self.look_again(partial(self.held_input, held), logits, reads, min_confidence))
         return results
 
     def view_input(self, image: np.ndarray, view: str) -> np.ndarray:
         """The model input of an RGB crop boxed as ``view``."""
         return self.preprocessor(crop_view(image, view))
 
-    def second_look_inputs(self, image: np.ndarray) -> dict[str, np.ndarray]:
-        """The model inputs the second look may need of an RGB crop, made now so the crop itself
-        need not be kept (the server's batches); empty without a second look."""
-        views = self.second_look.views if self.second_look else ()
-        return {view: self.view_input(image, view) for view in views}
+    def hold_for_second_look(self, image: np.ndarray) -> Any:
+        """What the second look may need of an RGB crop: a plate-sized crop itself (boxed again
+        only if its reading is doubtful), or the model inputs of its second-look boxes, made now,
+        so that a large photo need not be kept; None without a second look."""
+        if self.second_look is None:
+            return None
+        if image.shape[0] * image.shape[1] <= HOLD_PIXELS:
+            return image
+        return {view: self.view_input(image, view) for view in self.second_look.views}
+
+    def held_input(self, held: Sequence[Any], index: int, view: str) -> np.ndarray:
+        """The model input of crop ``index`` boxed as ``view``, from what was held of it."""
+        crop = held[index]
+        return crop[view] if isinstance(crop, dict) else self.view_input(crop, view)
 
     def look_again(
         self,
@@ -273,7 +283,3 @@ class PlateReader:
         self, image: str | Path | np.ndarray, rgb: bool = False, min_confidence: float | None = None
     ) -> PlateRead:
         return self.read([image], rgb, min_confidence=min_confidence)[0]
-
-
-def _second_input(inputs: Sequence[dict[str, np.ndarray]], index: int, view: str) -> np.ndarray:
-    return inputs[index][view]

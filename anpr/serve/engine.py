@@ -3,13 +3,14 @@
 Each batch is read as :meth:`PlateReader.read` reads (``preprocess``, ``logits``, ``decode``, then
 ``look_again`` at doubtful crops, of the same reader), after each image is decoded as ``predict``
 decodes a file, so a crop gets the same answer over HTTP as on the command line. Images are decoded
-one at a time and dropped once resized (with the boxes a second look may need), so a batch of large
-photos holds one decoded photo in memory, not all of them.
+one at a time and, when larger than a plate crop, dropped once resized (with the boxes a second look
+may need), so a batch of large photos holds one decoded photo in memory, not all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -67,7 +68,7 @@ class ReadEngine:
         """Runs in the model thread: decode and preprocess each image, one model call for all."""
         reader, max_pixels = self.reader, self.settings.limits.max_pixels
         results: list[dict[str, Any] | ImageProblem | None] = [None] * len(items)
-        inputs, second, slots = [], [], []
+        inputs, held, slots = [], [], []
         for i, data in enumerate(items):
             if isinstance(data, str):
                 results[i] = ImageProblem("bad_base64", data)
@@ -78,13 +79,13 @@ class ReadEngine:
                 results[i] = problem
                 continue
             inputs.append(reader.preprocess([image], rgb=True))
-            second.append(reader.second_look_inputs(image))  # the image itself is dropped here
+            held.append(reader.hold_for_second_look(image))  # a large image is dropped here
             slots.append(i)
         if inputs:
             min_confidence = self.settings.decoding.min_confidence
             logits = reader.logits(np.concatenate(inputs))
             reads = reader.decode(logits, min_confidence)
-            reads = reader.look_again(lambda k, view: second[k][view], logits, reads, min_confidence)  # noqa: B023
+            reads = reader.look_again(partial(reader.held_input, held), logits, reads, min_confidence)
             for i, plate in zip(slots, reads):
                 results[i] = plate.to_record()
         return results  # type: ignore[return-value]
