@@ -105,24 +105,27 @@ def sequence_log_likelihood(log_probs: np.ndarray, labels: Sequence[Sequence[int
     # probabilities even as small as e^-150 each stay far above float64's smallest number.
     emit = np.exp(np.take_along_axis(log_probs, np.broadcast_to(extended[:, None, :], (batch, frames, states)), axis=2))
     emit *= in_label[:, None, :]
-    skip = can_skip.astype(np.float64)
-    alpha = np.zeros((batch, states))
-    alpha[:, 0] = emit[:, 0, 0]
+    # One frame's step as a matrix per row: a state is reached from itself, the state before and,
+    # where the label allows a skip, the one before that (one matmul a frame, not five array ops).
+    step = np.zeros((batch, states, states))
+    step[:, positions, positions] = 1.0
+    step[:, positions[:-1], positions[1:]] = 1.0
+    step[:, positions[:-2], positions[2:]] = can_skip[:, 2:]
+    alpha = np.zeros((batch, 1, states))
+    alpha[:, 0, 0] = emit[:, 0, 0]
     if states > 1:
-        alpha[:, 1] = np.where(lengths > 0, emit[:, 0, 1], 0.0)
+        alpha[:, 0, 1] = np.where(lengths > 0, emit[:, 0, 1], 0.0)
+    emit = emit[:, :, None, :]  # (batch, frames, 1, states)
     log_scale = np.zeros(batch)
     with np.errstate(divide="ignore"):
-        skip = skip[:, 2:]
         for t in range(frames):
             if t > 0:
-                moved = alpha.copy()
-                moved[:, 1:] += alpha[:, :-1]
-                moved[:, 2:] += alpha[:, :-2] * skip
-                alpha = moved * emit[:, t]
+                alpha = np.matmul(alpha, step) * emit[:, t]
             if t % RESCALE_EVERY == RESCALE_EVERY - 1 or t == frames - 1:
-                scale = alpha.sum(axis=1)
-                alpha /= np.where(scale > 0, scale, 1.0)[:, None]
-                log_scale += np.log(scale)
+                scale = alpha.sum(axis=2)
+                alpha /= np.where(scale > 0, scale, 1.0)[:, :, None]
+                log_scale += np.log(scale[:, 0])
+        alpha = alpha[:, 0]
         rows = np.arange(batch)
         last = alpha[rows, 2 * lengths]
         before_last = np.where(lengths > 0, alpha[rows, np.maximum(2 * lengths - 1, 0)], 0.0)

@@ -80,12 +80,15 @@ def look_again(
     if first.ndim == 3:  # one model in one view: one reading per plate
         first = first[:, None]
     best = {i: None for i in doubtful}
-    for view in look.views:
-        batch = np.stack([view_input(i, view) for i in doubtful]).astype(np.float32)
-        extra = reader.backend(np.ascontiguousarray(batch))
-        if extra.ndim == 3:
-            extra = extra[:, None]
-        for i, read in zip(doubtful, reader.decode(np.concatenate([first, extra], axis=1), min_confidence)):
-            if best[i] is None or read.confidence > best[i].confidence:
-                best[i] = read
+    batch = np.stack([view_input(i, view) for view in look.views for i in doubtful]).astype(np.float32)
+    every = reader.backend(np.ascontiguousarray(batch))  # all views in one call
+    if every.ndim == 3:
+        every = every[:, None]
+    n = len(doubtful)
+    combined = [np.concatenate([first, every[v * n : (v + 1) * n]], axis=1) for v in range(len(look.views))]
+    again = reader.decode(np.concatenate(combined), min_confidence)  # all views decoded in one batch
+    for k, read in enumerate(again):
+        i = doubtful[k % n]
+        if best[i] is None or read.confidence > best[i].confidence:
+            best[i] = read
     return [best.get(i) or read for i, read in enumerate(reads)]
