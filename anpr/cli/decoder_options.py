@@ -51,7 +51,7 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, review: bool = True)
         const=None,
         default=FROM_READER_FILE,
         help="read every crop once, without the second look a reader file gives doubtful crops "
-        "(pretrained's reads those below 0.9 again in a wider and a tighter box)",
+        "(pretrained's reads those below 0.8 again in a wider and a tighter box)",
     )
     if review:
         group.add_argument(
