@@ -11,6 +11,7 @@ import time
 import pytest
 from helpers.serve import crops, gif, multipart, one_pixel_png, png_bomb, read, read_json, request, truncated_jpeg
 
+from anpr.pretrained import FILES
 from anpr.serve.process import ServerProcess
 
 READ_TIMEOUT_S = 2.0
@@ -280,3 +281,14 @@ def test_the_load_test_counts_plates_latency_cpu_and_memory(server, tmp_path):
     assert result.cpu["server"] > 0
     table = report(result, tmp_path)
     assert "| 4 |" in table and "plates/s" in table and "MiB" in table and "CPU while counting" in table
+
+
+@pytest.mark.slow
+def test_info_says_which_crops_get_a_second_look(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/info", timeout=10) as reply:
+        info = json.loads(reply.read())
+    assert info["ready"] is True and info["model"] == "pretrained"
+    reader = json.loads(FILES["reader"].read_text())
+    assert info["second_look"] == reader["second_look"]

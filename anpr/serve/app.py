@@ -141,6 +141,7 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
     @app.get("/info", summary="What the page needs to know: model, options, limits, review settings")
     async def info() -> dict:
         grammar = engine.reader.decoder.grammar if engine.ready else None
+        look = engine.reader.second_look if engine.ready else None
         return {
             "model": settings.model,
             "version": __version__,
@@ -148,6 +149,7 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
             "grammar": grammar.name if grammar is not None else None,
             "min_confidence": settings.decoding.min_confidence,
             "n_best": settings.decoding.n_best,
+            "second_look": {"below": look.below, "views": list(look.views)} if look else None,
             "max_images": settings.limits.max_images,
             "max_body_bytes": settings.limits.max_body_bytes,
             "review": {"enabled": store is not None, "token_required": settings.token is not None},
