@@ -7,7 +7,7 @@ logits are decoded by :class:`anpr.decoding.PlateDecoder` (grammar-constrained b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -237,15 +237,26 @@ class PlateReader:
         images = list(images)
         results: list[PlateRead] = []
         for start in range(0, len(images), max(1, batch_size)):
-            inputs, held = [], []
-            for image in images[start : start + batch_size]:  # large images dropped once resized
-                loaded = self.load(image, rgb)
-                inputs.append(self.preprocess([loaded], rgb=True))
-                held.append(self.hold_for_second_look(loaded))
-            logits = self.logits(np.concatenate(inputs))
-            reads = self.decode(logits, min_confidence)
-            results.extend(self.look_again(partial(self.held_input, held), logits, reads, min_confidence))
+            chunk = images[start : start + batch_size]
+            results.extend(self.read_prepared([self.prepare(self.load(image, rgb)) for image in chunk], min_confidence))
         return results
+
+    def prepare(self, image: np.ndarray) -> tuple[np.ndarray, Any]:
+        """An RGB crop's model input (1, 3, H, W) and what the second look may need of it; the
+        image itself can then be dropped (a batch of large photos holds one at a time)."""
+        return self.preprocess([image], rgb=True), self.hold_for_second_look(image)
+
+    def read_prepared(
+        self, prepared: Sequence[tuple[np.ndarray, Any]], min_confidence: float | None
+    ) -> list[PlateRead]:
+        """Reads of crops made ready by :meth:`prepare`: one model call for all, decoding, then
+        the second look at the doubtful ones (if the reader has one)."""
+        inputs, held = zip(*prepared)
+        logits = self.logits(np.concatenate(inputs))
+        reads = self.decode(logits, min_confidence)
+        if self.second_look is None:
+            return reads
+        return look_again(self, self.second_look, partial(self.held_input, held), logits, reads, min_confidence)
 
     def view_input(self, image: np.ndarray, view: str) -> np.ndarray:
         """The model input of an RGB crop boxed as ``view``."""
@@ -265,19 +276,6 @@ class PlateReader:
         """The model input of crop ``index`` boxed as ``view``, from what was held of it."""
         crop = held[index]
         return crop[view] if isinstance(crop, dict) else self.view_input(crop, view)
-
-    def look_again(
-        self,
-        view_input: Callable[[int, str], np.ndarray],
-        logits: np.ndarray,
-        reads: list[PlateRead],
-        min_confidence: float | None,
-    ) -> list[PlateRead]:
-        """``reads`` (from ``logits``) after the reader's second look at the doubtful ones, if it
-        has one; ``view_input(i, view)`` is the model input of crop ``i`` boxed as ``view``."""
-        if self.second_look is None:
-            return reads
-        return look_again(self, self.second_look, view_input, logits, reads, min_confidence)
 
     def read_one(
         self, image: str | Path | np.ndarray, rgb: bool = False, min_confidence: float | None = None

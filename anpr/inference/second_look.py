@@ -52,7 +52,7 @@ class SecondLook:
         if not isinstance(spec, dict) or set(spec) != {"below", "views"}:
             raise SecondLookError('second look: expected {"below": CONFIDENCE, "views": [VIEW, ...]}')
         below, views = spec["below"], spec["views"]
-        if not isinstance(below, (int, float)) or isinstance(below, bool) or not -2 < below < 2:
+        if not isinstance(below, (int, float)) or isinstance(below, bool) or not 0 < below <= 1:
             raise SecondLookError(f"second look: 'below' must be a confidence in (0, 1], not {below!r}")
         if not isinstance(views, list) or not all(isinstance(v, str) for v in views):
             raise SecondLookError("second look: 'views' must be a list of view names")

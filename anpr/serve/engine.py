@@ -1,16 +1,15 @@
 """The reader behind the queue: image bytes in, ``anpr predict --json`` records out.
 
-Each batch is read as :meth:`PlateReader.read` reads (``preprocess``, ``logits``, ``decode``, then
-``look_again`` at doubtful crops, of the same reader), after each image is decoded as ``predict``
-decodes a file, so a crop gets the same answer over HTTP as on the command line. Images are decoded
-one at a time and, when larger than a plate crop, dropped once resized (with the boxes a second look
-may need), so a batch of large photos holds one decoded photo in memory, not all of them.
+Each batch is read as :meth:`PlateReader.read` reads (``prepare`` each crop, then
+``read_prepared``: one model call, decoding and the second look), after each image is decoded as
+``predict`` decodes a file, so a crop gets the same answer over HTTP as on the command line. Images
+are decoded one at a time and, when larger than a plate crop, dropped once prepared, so a batch of
+large photos holds one decoded photo in memory, not all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -68,7 +67,7 @@ class ReadEngine:
         """Runs in the model thread: decode and preprocess each image, one model call for all."""
         reader, max_pixels = self.reader, self.settings.limits.max_pixels
         results: list[dict[str, Any] | ImageProblem | None] = [None] * len(items)
-        inputs, held, slots = [], [], []
+        prepared, slots = [], []
         for i, data in enumerate(items):
             if isinstance(data, str):
                 results[i] = ImageProblem("bad_base64", data)
@@ -78,14 +77,10 @@ class ReadEngine:
             except ImageProblem as problem:
                 results[i] = problem
                 continue
-            inputs.append(reader.preprocess([image], rgb=True))
-            held.append(reader.hold_for_second_look(image))  # a large image is dropped here
+            prepared.append(reader.prepare(image))  # a large image is dropped here
             slots.append(i)
-        if inputs:
-            min_confidence = self.settings.decoding.min_confidence
-            logits = reader.logits(np.concatenate(inputs))
-            reads = reader.decode(logits, min_confidence)
-            reads = reader.look_again(partial(reader.held_input, held), logits, reads, min_confidence)
+        if prepared:
+            reads = reader.read_prepared(prepared, self.settings.decoding.min_confidence)
             for i, plate in zip(slots, reads):
                 results[i] = plate.to_record()
         return results  # type: ignore[return-value]

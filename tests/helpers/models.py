@@ -137,16 +137,7 @@ def tiny_model_files() -> tuple[Path, Path, Path, Path]:
     L.seed_everything(0)
     module = tiny_module(MODEL_FILES_CONTRACT, scheduler={"max_lr": 1e-4})
     data = tiny_datamodule(images_dir, labels_file, MODEL_FILES_CONTRACT, batch_size=4, val_fraction=0.25)
-    trainer = L.Trainer(
-        max_steps=1,
-        limit_val_batches=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        default_root_dir=str(root),
-    )
+    trainer = quiet_trainer(root, [], max_steps=1, limit_val_batches=0, enable_checkpointing=False)
     trainer.fit(module, datamodule=data)
     vary_reads(module.net, MODEL_FILES_CONTRACT)
     checkpoint = root / "tiny.ckpt"
