@@ -4,6 +4,7 @@
     anpr calibrate model.onnx --images-dir my/images --labels-file my/labels.txt
     anpr calibrate model.ckpt --out model.calibrated.ckpt
     anpr calibrate reader.json                              # a reader of several models or views
+    anpr calibrate reader_small.json --condition small16    # on plates as a detector hands them over
 
 Afterwards every reader of the file (predict, evaluate, PlateReader, an ONNX export of the
 checkpoint) reports calibrated confidences; the reads themselves do not change. Calibrate on
@@ -26,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels-file", type=Path, default=None, help="lines 'image_name<TAB>TEXT'")
     p.add_argument("--synth", type=int, default=2000, help="synthetic plates to render when no labels are given")
     p.add_argument("--seed", type=int, default=None, help="renderer seed of those plates (default: a held-out one)")
+    p.add_argument(
+        "--condition",
+        default=None,
+        help="fit on the plates as a detector hands them over: one of anpr perturb's conditions "
+        "(loose, cut, rotate7, jpeg12, night, small16, motion4), e.g. small16 for a reader of small crops",
+    )
     p.add_argument("--out", type=Path, default=None, help="write a calibrated copy here (default: update the file)")
     return p
 
@@ -46,6 +53,11 @@ def main(argv=None) -> int:
     if (args.images_dir is None) != (args.labels_file is None):
         report_error("give both --images-dir and --labels-file, or neither (synthetic plates)")
         return 2
+    from anpr.evaluate.perturb import CONDITIONS
+
+    if args.condition is not None and args.condition not in CONDITIONS:
+        report_error(f"unknown condition {args.condition!r}: use one of {', '.join(CONDITIONS)}")
+        return 2
     try:
         # the reader's own decoding: a combined reader's power is fitted on the reads it makes
         reader = PlateReader.from_path(args.model)
@@ -65,6 +77,8 @@ def main(argv=None) -> int:
                 except ImageReadError as err:
                     raise DatasetError(f"{r.where}: {err}") from err
             texts, source, rgb = [r.text for r in records], str(args.labels_file), True
+        if args.condition is not None:
+            images, source = perturbed(images, args.condition, rgb), f"{source}, {args.condition}"
         if combined:
             fitted = calibrate_reader(reader, images, texts, source, rgb=rgb)
         else:
@@ -85,6 +99,22 @@ def main(argv=None) -> int:
         f"{calibration['nll_after']} on {source}); wrote {out}"
     )
     return 0
+
+
+def perturbed(images: list, condition: str, rgb: bool) -> list:
+    """Each image as ``condition`` damages it, seeded by its position (the same on every run)."""
+    import cv2
+
+    from anpr.evaluate.perturb import CONDITIONS, image_rng
+
+    damage = CONDITIONS[condition]
+    if not rgb:
+        return [damage(image, image_rng(condition, str(i))) for i, image in enumerate(images)]
+    swap = cv2.COLOR_RGB2BGR  # the damage is defined on BGR crops, as OpenCV loads them
+    return [
+        cv2.cvtColor(damage(cv2.cvtColor(im, swap), image_rng(condition, str(i))), cv2.COLOR_BGR2RGB)
+        for i, im in enumerate(images)
+    ]
 
 
 if __name__ == "__main__":

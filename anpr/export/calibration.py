@@ -88,9 +88,11 @@ def calibrate_reader(
 ) -> dict[str, Any]:
     """Fit the confidence power of a reader of several readings (views, models) on labelled plates
     (the reader's own power is set to 1 for it). The fit reads each plate once, without the
-    reader's second look: that look's threshold is a calibrated confidence, known only after."""
+    reader's second look (that look's threshold is a calibrated confidence, known only after) and
+    without its small-crop reader (calibrate that reader file on its own)."""
     reader.decoder.combined_power = 1.0
     reader.second_look = None
+    reader.small_crops = None  # the small-crop reader has a power of its own, fitted on small crops
     reads = reader.read(list(images), rgb=rgb)
     right = [r.text == t for r, t in zip(reads, texts)]
     power = fit_confidence_power([r.confidence for r in reads], right)

@@ -1,19 +1,21 @@
 """Readers made of several models: a small JSON file names the members and the views.
 
     {"format": "anpr-reader/1", "members": ["a.onnx", "b.onnx"], "views": ["full", "tight"],
-     "confidence_power": 0.5, "second_look": {"below": 0.9, "views": ["wide", "tighter"]}}
+     "confidence_power": 0.5, "second_look": {"below": 0.9, "views": ["wide", "tighter"]},
+     "small_crops": {"below_height": 25, "reader": "reader_small.json"}}
 
 Member paths are relative to the file. The members must share one plate contract (characters,
 input size, normalisation); each keeps its own calibration temperature. Every crop is read by
 every member in every view, and :mod:`anpr.decoding.combine` turns those readings into one;
 ``confidence_power`` (fitted by ``anpr calibrate READER.json``, default 1) calibrates its confidence.
-An optional ``second_look`` reads doubtful crops again in other boxes (:mod:`anpr.inference.second_look`).
+An optional ``second_look`` reads doubtful crops again in other boxes (:mod:`anpr.inference.second_look`),
+and an optional ``small_crops`` sends crops under a height to another reader (:mod:`anpr.inference.small_crops`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import numpy as np
 
 from anpr.decoding.ctc import log_softmax
 from anpr.inference.second_look import SecondLook, SecondLookError
+from anpr.inference.small_crops import SmallCrops, SmallCropsError
 from anpr.inference.views import VIEWS
 from anpr.models.model_file import CheckpointError, ModelInfo
 
@@ -40,9 +43,19 @@ class EnsembleBackend:
         return np.stack([log_softmax(backend(batch), temperature) for backend, temperature in self.members], axis=1)
 
 
-def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float, SecondLook | None]:
-    """The member files, views, confidence power and second look a reader file names, or a
-    one-line error saying what is wrong."""
+@dataclass(frozen=True)
+class ReaderSpec:
+    """What a reader file says: its models, views, confidence power, second look and small-crop reader."""
+
+    members: list[Path]
+    views: tuple[str, ...]
+    confidence_power: float
+    second_look: SecondLook | None
+    small_crops: SmallCrops | None
+
+
+def read_manifest(path: str | Path) -> ReaderSpec:
+    """What the reader file at ``path`` says, or a one-line error saying what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"reader file not found: {path}")
@@ -66,9 +79,10 @@ def read_manifest(path: str | Path) -> tuple[list[Path], tuple[str, ...], float,
         raise CheckpointError(f"{path}: 'confidence_power' must be a positive number")
     try:
         look = SecondLook.from_spec(spec.get("second_look"))
-    except SecondLookError as err:
+        small = SmallCrops.from_spec(spec.get("small_crops"), path.parent)
+    except (SecondLookError, SmallCropsError) as err:
         raise CheckpointError(f"{path}: {err}") from None
-    return [path.parent / m for m in members], tuple(views), float(power), look
+    return ReaderSpec([path.parent / m for m in members], tuple(views), float(power), look, small)
 
 
 def write_confidence_power(path: str | Path, power: float, fitted_on: str, out: str | Path | None = None) -> Path:
@@ -81,6 +95,8 @@ def write_confidence_power(path: str | Path, power: float, fitted_on: str, out: 
     target = Path(out) if out is not None else path
     if target.resolve().parent != path.resolve().parent:
         spec["members"] = [str((path.parent / m).resolve()) for m in spec["members"]]
+        if spec.get("small_crops"):
+            spec["small_crops"]["reader"] = str((path.parent / spec["small_crops"]["reader"]).resolve())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(spec, indent=2) + "\n")
     return target

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from anpr.grammar import FROM_MODEL
 from anpr.inference.ensemble import SUFFIXES as READER_SUFFIXES
 from anpr.inference.ensemble import EnsembleBackend, combined_info, read_manifest
 from anpr.inference.second_look import FROM_READER_FILE, SecondLook, look_again
+from anpr.inference.small_crops import split_by_height
 from anpr.inference.views import DEFAULT_VIEWS, check_views, crop_view
 from anpr.models.model_file import (  # re-exported: readers' users meet them here
     CheckpointError,
@@ -38,6 +39,22 @@ __all__ = ["CheckpointError", "ModelInfo", "PlateReader", "UnsafeCheckpointError
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 HOLD_PIXELS = 1_000_000  # crops up to this size are kept for the second look; larger ones are not
 ONNX_SUFFIXES = (".onnx",)
+
+
+class Prepared(NamedTuple):
+    """A crop made ready to read (:meth:`PlateReader.prepare`): its model input, what the second
+    look may need of it, and its height in pixels (which reader reads it)."""
+
+    input: np.ndarray
+    held: Any
+    height: int
+
+
+class SmallCropReader(NamedTuple):
+    """The reader of crops under ``below_height`` pixels high (:mod:`anpr.inference.small_crops`)."""
+
+    below_height: int
+    reader: PlateReader
 
 
 class TorchBackend:
@@ -96,7 +113,8 @@ class PlateReader:
     :mod:`anpr.inference.ensemble`) does the same with several models. ``combined_power``
     calibrates the confidence of such combined readings (a reader file's ``confidence_power``).
     ``second_look`` (:mod:`anpr.inference.second_look`) reads doubtful crops again in other
-    boxes; a reader file's applies unless ``second_look=None``.
+    boxes; a reader file's applies unless ``second_look=None``. ``small_crops`` (a reader file's
+    :mod:`anpr.inference.small_crops`) reads crops under a height with another reader.
     """
 
     def __init__(
@@ -114,6 +132,7 @@ class PlateReader:
     ) -> None:
         self.backend = backend
         self.second_look = second_look if isinstance(second_look, SecondLook) else None
+        self.small_crops: SmallCropReader | None = None
         self.views = check_views(views or DEFAULT_VIEWS)
         self.info = info
         self.charset = Charset(info.charset)
@@ -145,16 +164,24 @@ class PlateReader:
     @classmethod
     def from_reader_file(cls, path: str | Path, threads: int | None = None, **decoding: Any) -> PlateReader:
         """A reader of several models and views, as a reader file names them."""
-        members, views, power, look = read_manifest(path)
-        if any(m.suffix.lower() in READER_SUFFIXES for m in members):
+        spec = read_manifest(path)
+        if any(m.suffix.lower() in READER_SUFFIXES for m in spec.members):
             raise CheckpointError(f"{path}: a member is itself a reader file; name model files")
-        readers = [cls.from_path(member, threads) for member in members]
-        info = combined_info([r.info for r in readers], [str(m) for m in members])
+        small = None
+        if spec.small_crops is not None:  # read with the same decoding options as the rest
+            small = cls.from_path(spec.small_crops.reader, threads, **decoding)
+            if small.small_crops is not None:
+                raise CheckpointError(f"{spec.small_crops.reader}: a small-crop reader cannot send crops on again")
+        readers = [cls.from_path(member, threads) for member in spec.members]
+        info = combined_info([r.info for r in readers], [str(m) for m in spec.members])
         backend = EnsembleBackend([(r.backend, r.info.temperature) for r in readers])
-        decoding["views"] = decoding.get("views") or views
+        decoding["views"] = decoding.get("views") or spec.views
         if decoding.get("second_look", FROM_READER_FILE) == FROM_READER_FILE:
-            decoding["second_look"] = look
-        return cls(backend, info, str(path), combined_power=power, **decoding)
+            decoding["second_look"] = spec.second_look
+        reader = cls(backend, info, str(path), combined_power=spec.confidence_power, **decoding)
+        if small is not None:
+            reader.small_crops = SmallCropReader(spec.small_crops.below_height, small)
+        return reader
 
     @classmethod
     def pretrained(cls, threads: int | None = None, int8: bool = False, **decoding: Any) -> PlateReader:
@@ -241,17 +268,31 @@ class PlateReader:
             results.extend(self.read_prepared([self.prepare(self.load(image, rgb)) for image in chunk], min_confidence))
         return results
 
-    def prepare(self, image: np.ndarray) -> tuple[np.ndarray, Any]:
+    def prepare(self, image: np.ndarray) -> Prepared:
         """An RGB crop's model input (1, 3, H, W) and what the second look may need of it; the
-        image itself can then be dropped (a batch of large photos holds one at a time)."""
-        return self.preprocess([image], rgb=True), self.hold_for_second_look(image)
+        image itself can then be dropped (a batch of large photos holds one at a time). A crop
+        the small-crop reader reads is made ready as that reader makes it."""
+        if self.small_crops is not None and image.shape[0] < self.small_crops.below_height:
+            return self.small_crops.reader.prepare(image)
+        return Prepared(self.preprocess([image], rgb=True), self.hold_for_second_look(image), image.shape[0])
 
-    def read_prepared(
-        self, prepared: Sequence[tuple[np.ndarray, Any]], min_confidence: float | None
-    ) -> list[PlateRead]:
-        """Reads of crops made ready by :meth:`prepare`: one model call for all, decoding, then
-        the second look at the doubtful ones (if the reader has one)."""
-        inputs, held = zip(*prepared)
+    def read_prepared(self, prepared: Sequence[Prepared], min_confidence: float | None) -> list[PlateRead]:
+        """Reads of crops made ready by :meth:`prepare`: the small ones by the small-crop reader
+        (if there is one), the others by one model call for all, decoding, then the second look
+        at the doubtful ones (if the reader has one)."""
+        if self.small_crops is None:
+            return self.read_all(prepared, min_confidence)
+        small, rest = split_by_height([p.height for p in prepared], self.small_crops.below_height)
+        reads: list[PlateRead] = [None] * len(prepared)  # type: ignore[list-item]
+        for indices, read_all in ((small, self.small_crops.reader.read_all), (rest, self.read_all)):
+            if indices:
+                for i, read in zip(indices, read_all([prepared[i] for i in indices], min_confidence)):
+                    reads[i] = read
+        return reads
+
+    def read_all(self, prepared: Sequence[Prepared], min_confidence: float | None) -> list[PlateRead]:
+        """Reads of prepared crops by this reader's own models, whatever their size."""
+        inputs, held, _ = zip(*prepared)
         logits = self.logits(np.concatenate(inputs))
         reads = self.decode(logits, min_confidence)
         if self.second_look is None:

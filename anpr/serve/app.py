@@ -142,6 +142,7 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
     async def info() -> dict:
         grammar = engine.reader.decoder.grammar if engine.ready else None
         look = engine.reader.second_look if engine.ready else None
+        small = engine.reader.small_crops if engine.ready else None
         return {
             "model": settings.model,
             "version": __version__,
@@ -150,6 +151,7 @@ def build_app(settings: ServeSettings, reader: Any = None) -> FastAPI:
             "min_confidence": settings.decoding.min_confidence,
             "n_best": settings.decoding.n_best,
             "second_look": {"below": look.below, "views": list(look.views)} if look else None,
+            "small_crops": {"below_height": small.below_height, "reader": small.reader.source} if small else None,
             "max_images": settings.limits.max_images,
             "max_body_bytes": settings.limits.max_body_bytes,
             "review": {"enabled": store is not None, "token_required": settings.token is not None},
