@@ -2,16 +2,16 @@
 
 Wherever a model path is taken, the name ``pretrained`` means these files: readers
 (``PlateReader.from_path("pretrained")``, ``anpr predict pretrained ...``) use the reader file
-``reader.json`` (its three models, the view of each crop they read and the second look at
-doubtful crops), and what needs a network (``anpr export pretrained``, ``init_from=pretrained``,
-``anpr benchmark infer --checkpoint pretrained``) uses the weights-only checkpoint of the
-strongest single network, ``plate_reader_v2`` (the reader's ``plate_reader_field`` is that network
-trained on under harder detector damage, and ``plate_reader_field2`` that one trained on with the
-damage also made at each crop's own size).
+``reader.json`` (its three models, the view of each crop they read, the second look at doubtful
+crops, and ``reader_small.json``, which reads crops under 25 px high with ``plate_reader_small``),
+and what needs a network (``anpr export pretrained``, ``init_from=pretrained``, ``anpr benchmark
+infer --checkpoint pretrained``) uses the weights-only checkpoint of the strongest single network,
+``plate_reader_v2`` (the reader's ``plate_reader_field`` is that network trained on under harder
+detector damage, ``plate_reader_field2`` that one trained on with the damage also made at each
+crop's own size, and ``plate_reader_small`` that one trained on with every plate made small).
 ``pretrained-int8`` reads with the static int8 models (faster on CPUs with VNNI).
 ``pretrained-v1`` (and ``pretrained-v1-int8``) is the first shipped reader alone, one view, kept
-for comparison. How they were made, and how well
-they read: docs/pretrained.md.
+for comparison. How they were made, and how well they read: docs/pretrained.md.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ FILES = {
     "field2_onnx": FOLDER / "plate_reader_field2.onnx",  # field trained on with damage at each crop's size
     "field2_int8": FOLDER / "plate_reader_field2.int8.onnx",
     "field2_checkpoint": FOLDER / "plate_reader_field2.ckpt",
+    "reader_small": FOLDER / "reader_small.json",  # what reads crops under 25 px high (reader.json's small_crops)
+    "reader_small_int8": FOLDER / "reader_small.int8.json",
+    "small_onnx": FOLDER / "plate_reader_small.onnx",  # field2 trained on with every plate 12-24 px high
+    "small_int8": FOLDER / "plate_reader_small.int8.onnx",
+    "small_checkpoint": FOLDER / "plate_reader_small.ckpt",
     "onnx": FOLDER / "plate_reader.onnx",  # the first shipped reader (pretrained-v1), fp32
     "v1_checkpoint": FOLDER / "plate_reader.ckpt",
     "int8": FOLDER / "plate_reader.int8.onnx",
