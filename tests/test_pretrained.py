@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -67,6 +69,23 @@ def test_reads_freshly_rendered_plates(int8: bool) -> None:
     # reader alone 90.3%: docs/pretrained.md), so 300 of them sit within a few points of that; a
     # reader that fell back to the first model alone, a broken export or preprocessing reads fewer.
     assert right >= 0.93 * len(samples), f"{right} of {len(samples)} read exactly"
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_small_crops_go_to_the_small_plate_model_of_the_same_precision(int8: bool) -> None:
+    reader = PlateReader.pretrained(threads=1, int8=int8)
+    small = reader.small_crops
+    assert small is not None and small.below_height == 25
+    assert small.reader.source == str(FILES["reader_small_int8" if int8 else "reader_small"])
+    spec = json.loads(Path(small.reader.source).read_text())
+    assert spec["members"] == [FILES["small_int8" if int8 else "small_onnx"].name]
+    # a 16 px crop is read by it alone in its four boxes, a 40 px one by the three models once
+    synth = PlateSynthesizer(HELD_OUT_SEED)
+    plate = synth.render(0).image
+    tall = cv2.resize(plate, (plate.shape[1] * 40 // plate.shape[0], 40))
+    low = cv2.resize(plate, (plate.shape[1] * 16 // plate.shape[0], 16), interpolation=cv2.INTER_AREA)
+    assert reader.prepare(low).input.shape[0] == 4 and reader.prepare(tall).input.shape[0] == 1
+    assert reader.read([low, tall])[0] == small.reader.read([low])[0]
 
 
 @pytest.mark.slow

@@ -284,7 +284,7 @@ def test_the_load_test_counts_plates_latency_cpu_and_memory(server, tmp_path):
 
 
 @pytest.mark.slow
-def test_info_says_which_crops_get_a_second_look(server):
+def test_info_says_which_crops_get_a_second_look_and_which_the_small_crop_reader(server):
     import urllib.request
 
     with urllib.request.urlopen(server.url + "/info", timeout=10) as reply:
@@ -292,3 +292,4 @@ def test_info_says_which_crops_get_a_second_look(server):
     assert info["ready"] is True and info["model"] == "pretrained"
     reader = json.loads(FILES["reader"].read_text())
     assert info["second_look"] == reader["second_look"]
+    assert info["small_crops"] == {"below_height": 25, "reader": str(FILES["reader_small"])}
