@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from helpers import CountingBackend
 
 from anpr.cli.decoder_options import add_decoding_arguments, decoding_options
 from anpr.data.synth import PlateSynthesizer
@@ -28,17 +29,6 @@ def crops() -> list[np.ndarray]:
     images[1] = crop_view(crop_view(images[1], "wide"), "wide")
     images[2] = crop_view(images[2], "tighter")
     return images
-
-
-class CountingBackend:
-    """The reader's backend, counting the crops it is given."""
-
-    def __init__(self, backend) -> None:
-        self.backend, self.crops = backend, 0
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        self.crops += len(batch)
-        return self.backend(batch)
 
 
 def _reader(look: SecondLook | None) -> PlateReader:

@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from helpers import CountingBackend
 
 from anpr.cli import calibrate as calibrate_cli
 from anpr.data.synth import PlateSynthesizer
@@ -41,15 +42,6 @@ def routed(tmp_path):
     route = {"below_height": BELOW, "reader": "small.json"}
     write_reader(tmp_path / "reader.json", [FILES["onnx"]], small_crops=route)
     return tmp_path
-
-
-class CountingBackend:
-    def __init__(self, backend) -> None:
-        self.backend, self.crops = backend, 0
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        self.crops += len(batch)
-        return self.backend(batch)
 
 
 def test_small_crops_are_read_by_the_small_crop_reader_and_the_rest_as_before(routed, crops) -> None:

@@ -9,6 +9,7 @@ from helpers.models import (
     TINY_CONTRACT,
     TINY_MODEL,
     TINY_NET,
+    CountingBackend,
     quiet_trainer,
     script_main,
     stop_after_save,
@@ -28,6 +29,7 @@ from helpers.plates import (
 from helpers.runs import ROOT, compose_train, run_script, train_args
 
 __all__ = [
+    "CountingBackend",
     "BROKEN_TIME_STEPS",
     "CHARSET",
     "MODEL_FILES_CONTRACT",

@@ -175,3 +175,14 @@ def script_main(name: str):
     """``main(argv) -> exit code`` of ``anpr.cli.<name>`` (``anpr <name>``), to run a CLI
     in-process (fast: no new interpreter importing torch and Lightning again)."""
     return importlib.import_module(f"anpr.cli.{name}").main
+
+
+class CountingBackend:
+    """A reader's backend that counts the crops it is given (how many model calls a read costs)."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.crops = backend, 0
+
+    def __call__(self, batch):
+        self.crops += len(batch)
+        return self.backend(batch)
